@@ -1,0 +1,310 @@
+"""The seam between the simulated Kazoo and the Pivot server under test.
+
+The engine builds an :class:`HTTPRequest` and hands it to a transport; nothing
+in the core opens a socket. Three transports ship: real HTTP through requests,
+an in-process WSGI app, and a plain callable (handy for canned replies).
+"""
+
+from __future__ import annotations
+
+import io
+import json as _json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
+
+__all__ = [
+    "HTTPRequest",
+    "HTTPResponse",
+    "TransportError",
+    "BaseTransport",
+    "HTTPTransport",
+    "WSGITransport",
+    "CallableTransport",
+    "parse_connect_to",
+]
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class HTTPRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    timeout_ms: int
+
+
+@dataclass
+class HTTPResponse:
+    status: int
+    headers: dict[str, str]  # names lower-cased, as Kazoo normalises them
+    body: bytes
+    elapsed_ms: float = 0.0
+    note: str | None = None  # e.g. "the app raised ValueError: ..."
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+class TransportError(Exception):
+    """The request got no HTTP response. ``kind`` tells Kazoo's cases apart.
+
+    Kinds: ``timeout``, ``connect`` (refused/reset), ``dns``, ``invalid_url``,
+    ``too_large``.
+    """
+
+    def __init__(self, kind: str, message: str, elapsed_ms: float = 0.0) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.elapsed_ms = elapsed_ms
+
+
+class BaseTransport:
+    def handle(self, request: HTTPRequest) -> HTTPResponse:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def parse_connect_to(specs: Iterable[str]) -> dict[tuple[str, int], tuple[str, int]]:
+    """``HOST1:PORT1:HOST2:PORT2`` as in curl; an empty HOST1 or PORT1 matches any."""
+    out: dict[tuple[str, int], tuple[str, int]] = {}
+    for spec in specs:
+        parts = spec.rsplit(":", 3) if spec.count(":") >= 3 else []
+        if len(parts) != 4:
+            raise ValueError(f"--connect-to wants HOST1:PORT1:HOST2:PORT2, got {spec!r}")
+        h1, p1, h2, p2 = parts
+        try:
+            port1 = int(p1) if p1 else 0
+            port2 = int(p2)
+        except ValueError:
+            raise ValueError(f"--connect-to ports must be numbers, got {spec!r}") from None
+        out[(h1.lower(), port1)] = (h2, port2)
+    return out
+
+
+def _default_port(parts: SplitResult) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return port or (443 if parts.scheme == "https" else 80)
+
+
+class HTTPTransport(BaseTransport):
+    """Real HTTP through a ``requests.Session``, sending only the headers Kazoo sends.
+
+    ``connect_to`` sends a URL's host and port somewhere else while the request
+    keeps its production URL and ``Host`` header, so replies may carry real URLs.
+    Redirects are not followed here: the engine follows them with httpc's rules.
+    """
+
+    def __init__(
+        self,
+        *,
+        connect_to: Iterable[str] = (),
+        max_body_bytes: int = MAX_BODY_BYTES,
+        session: Any = None,
+    ) -> None:
+        import requests
+
+        self._requests = requests
+        self.session = session or requests.Session()
+        self.session.headers.clear()  # no User-Agent/Accept: Kazoo's httpc sends none
+        self.session.trust_env = False
+        self.connect_to = parse_connect_to(connect_to)
+        self.max_body_bytes = max_body_bytes
+
+    def _route(self, url: str, headers: dict[str, str]) -> str:
+        if not self.connect_to:
+            return url
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = _default_port(parts)
+        target = self.connect_to.get((host, port)) or self.connect_to.get((host, 0))
+        if target is None:
+            target = self.connect_to.get(("", port)) or self.connect_to.get(("", 0))
+        if target is None:
+            return url
+        headers.setdefault("Host", parts.netloc.rpartition("@")[2])
+        return parts._replace(netloc=f"{target[0]}:{target[1]}").geturl()
+
+    def handle(self, request: HTTPRequest) -> HTTPResponse:
+        req = self._requests
+        headers = dict(request.headers)
+        url = self._route(request.url, headers)
+        timeout = request.timeout_ms / 1000.0
+        start = time.perf_counter()
+        try:
+            resp = self.session.request(
+                request.method,
+                url,
+                data=request.body or None,
+                headers=headers,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.raw.stream(65536, decode_content=True):
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise TransportError(
+                            "too_large",
+                            f"reply body over {self.max_body_bytes} bytes",
+                            (time.perf_counter() - start) * 1000,
+                        )
+                    chunks.append(chunk)
+                    if (time.perf_counter() - start) * 1000 > request.timeout_ms:
+                        raise TransportError("timeout", "whole-request timeout while reading the body")
+            finally:
+                resp.close()
+        except TransportError as exc:
+            exc.elapsed_ms = (time.perf_counter() - start) * 1000
+            raise
+        except (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout) as exc:
+            raise TransportError("timeout", str(exc), (time.perf_counter() - start) * 1000) from None
+        except req.exceptions.ConnectionError as exc:
+            text = str(exc)
+            kind = "dns" if ("NameResolution" in text or "getaddrinfo" in text) else "connect"
+            raise TransportError(kind, text, (time.perf_counter() - start) * 1000) from None
+        except (req.exceptions.InvalidURL, req.exceptions.MissingSchema, req.exceptions.InvalidSchema) as exc:
+            raise TransportError("invalid_url", str(exc)) from None
+        except req.exceptions.RequestException as exc:
+            raise TransportError("connect", str(exc), (time.perf_counter() - start) * 1000) from None
+        elapsed = (time.perf_counter() - start) * 1000
+        if elapsed > request.timeout_ms:
+            raise TransportError("timeout", f"no complete reply within {request.timeout_ms} ms", elapsed)
+        hdrs = {k.lower(): v for k, v in resp.headers.items()}
+        return HTTPResponse(resp.status_code, hdrs, b"".join(chunks), elapsed)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class WSGITransport(BaseTransport):
+    """Run a WSGI app (Flask, Django, ...) in-process: no sockets, no server.
+
+    An exception in the app becomes a 500, as a real server would answer, with the
+    exception noted in the transcript. A reply slower than the request timeout is
+    reported as a timeout after the fact (the app cannot be interrupted).
+    """
+
+    def __init__(self, app: Callable[..., Any], *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def handle(self, request: HTTPRequest) -> HTTPResponse:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError("invalid_url", f"not an absolute http(s) URL: {request.url!r}")
+        port = _default_port(parts)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(parts.path or "/", "latin-1"),
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": parts.hostname,
+            "SERVER_PORT": str(port),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": parts.netloc.rpartition("@")[2],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parts.scheme,
+            "wsgi.input": io.BytesIO(request.body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(request.body)) if request.body else "",
+        }
+        for name, value in request.headers.items():
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key != "CONTENT_LENGTH":
+                environ["HTTP_" + key] = value
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        start = time.perf_counter()
+        note = None
+        try:
+            result = self.app(environ, start_response)
+            try:
+                chunks = list(captured.pop("written", []))
+                size = sum(len(c) for c in chunks)
+                for chunk in result:
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise TransportError("too_large", f"reply body over {self.max_body_bytes} bytes")
+                    chunks.append(chunk)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            status = int(str(captured.get("status", "500")).split(" ", 1)[0])
+            headers = {k.lower(): v for k, v in captured.get("headers", [])}
+            body = b"".join(chunks)
+        except TransportError:
+            raise
+        except Exception as exc:  # the app crashed: a real server answers 500
+            last = traceback.extract_tb(exc.__traceback__)[-1:]
+            where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
+            note = f"the app raised {type(exc).__name__}: {exc}{where}"
+            status, headers, body = 500, {"content-type": "text/plain"}, note.encode()
+        elapsed = (time.perf_counter() - start) * 1000
+        if elapsed > request.timeout_ms:
+            raise TransportError("timeout", f"the app took {elapsed:.0f} ms, over {request.timeout_ms} ms", elapsed)
+        return HTTPResponse(status, headers, body, elapsed, note)
+
+
+@dataclass
+class CallableTransport(BaseTransport):
+    """Answer requests with a function: ``fn(request) -> HTTPResponse | dict | str | tuple``.
+
+    A dict is sent as ``application/json``, a string starting with ``<`` as
+    ``text/xml``, and a tuple is ``(status, headers, body)``.
+    """
+
+    fn: Callable[[HTTPRequest], Any]
+    calls: list[HTTPRequest] = field(default_factory=list)
+
+    def handle(self, request: HTTPRequest) -> HTTPResponse:
+        self.calls.append(request)
+        start = time.perf_counter()
+        out = self.fn(request)
+        elapsed = (time.perf_counter() - start) * 1000
+        return coerce_response(out, elapsed)
+
+
+def coerce_response(out: Any, elapsed: float = 0.0) -> HTTPResponse:
+    if isinstance(out, HTTPResponse):
+        return out
+    if isinstance(out, tuple):
+        status, headers, body = out
+        if isinstance(body, str):
+            body = body.encode()
+        return HTTPResponse(int(status), {k.lower(): v for k, v in dict(headers).items()}, body, elapsed)
+    if isinstance(out, (dict, list)):
+        return HTTPResponse(200, {"content-type": "application/json"}, _json.dumps(out).encode(), elapsed)
+    if isinstance(out, str):
+        ctype = "text/xml" if out.lstrip().startswith("<") else "application/json"
+        return HTTPResponse(200, {"content-type": ctype}, out.encode(), elapsed)
+    if isinstance(out, bytes):
+        return HTTPResponse(200, {}, out, elapsed)
+    raise TypeError(f"a callable target returned {type(out).__name__}; return a dict, str, tuple or HTTPResponse")
