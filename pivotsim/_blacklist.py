@@ -117,9 +117,7 @@ class Blacklist:
                     )
             return None
         if lowered in self._hostset:
-            return (
-                f"host '{host}' is a blacklisted client host (kazoo_web client.blacklist.hosts)"
-            )
+            return f"host '{host}' is a blacklisted client host (kazoo_web client.blacklist.hosts)"
         return None
 
     def allows(self, url: str) -> bool:
