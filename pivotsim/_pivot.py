@@ -118,6 +118,8 @@ class PivotSession:
             rec = self._record(purpose, method, url, {}, b"", None)
             rec.error = f"null value at {exc.key}"
             rec.outcome = "not_sent"
+            ctx.event("request", index=rec.index, method=rec.method, url=url, purpose=purpose)
+            ctx.event("response", index=rec.index, status=None, content_type=None, outcome="not_sent")
             return Reply("not_sent", rec, detail=f"the parameter {exc.key} is null; Kazoo's form encoder has no clause for null and the request is never sent")
         rec = self._record(purpose, method, full_url, headers, body, params if is_json else None)
         ctx.event("request", index=rec.index, method=rec.method, url=full_url, purpose=purpose)
@@ -131,6 +133,7 @@ class PivotSession:
                 rec.elapsed_ms = round(exc.elapsed_ms, 3)
                 kind = "invalid_url" if exc.kind == "invalid_url" else "no_reply"
                 rec.outcome = kind
+                ctx.event("response", index=rec.index, status=None, content_type=None, outcome=kind)
                 return Reply(kind, rec, detail=exc.kind)
             rec.elapsed_ms = round(rec.elapsed_ms + resp.elapsed_ms, 3)
             location = resp.headers.get("location")
@@ -275,7 +278,14 @@ class PivotSession:
     def run_kazoo(self, reply: Reply) -> Next:
         ctx = self.ctx
         rec = reply.record
-        result = ctx.validator.validate_node(reply.doc)
+        try:
+            result = ctx.validator.validate_node(reply.doc)
+        except RecursionError:
+            ctx.diag("error", "pivotsim.too_deep",
+                     "the reply nests callflow nodes too deeply for pivotsim to validate (Python's "
+                     "recursion limit); Kazoo would still walk it. Flatten the reply or pivot more often",
+                     request=rec.index)
+            return HardStop(ctx.end("error", "reply nested too deeply for pivotsim"))
         for w in result.warnings:
             ctx.diag("warning", f"schema.{w.keyword}", w.message, path=w.dotted, request=rec.index)
         if result.errors:

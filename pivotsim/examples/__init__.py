@@ -1,0 +1,1 @@
+"""Example Pivot servers bundled with pivotsim (used by the quickstart and scenarios/)."""

@@ -1,0 +1,154 @@
+"""``pivotsim call``: the quickstart command, its options and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from pivot_apps import HANGUP, replies, tts
+
+from pivotsim.cli import main
+
+BANK = "pivotsim.examples.bank:app"
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_quickstart_call_against_the_bundled_example(capsys) -> None:
+    code, out, err = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "1")
+    assert code == 0, err
+    assert "Your balance is 1,234.56 dollars" in out
+    assert "END hangup" in out
+    assert "Digits[pin]=1234" in out
+
+
+def test_json_output_is_the_transcript_record(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--press", "4321", "--press", "1", "--json", "--seed", "5")
+    record = json.loads(out)
+    assert code == 0
+    assert record["end"]["reason"] == "hangup"
+    assert [r["url"].split("?")[0] for r in record["requests"]] == [
+        "http://pivot.example/", "http://pivot.example/auth", "http://pivot.example/balance"]
+    assert record["final_state"]["custom_application_vars"]["customer_name"] == "Bob"
+    prompts = [e["text"] for e in record["events"] if e["type"] == "prompt" and "text" in e]
+    assert prompts[-1] == "Your balance is 87.10 dollars. Goodbye."
+
+
+def test_wrong_pins_end_with_a_sip_403(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--press", "0000", "--press", "1111", "--press", "2222", "--json")
+    record = json.loads(out)
+    assert record["end"]["reason"] == "sip_response"
+    assert record["end"]["sip_code"] == 403
+    assert record["requests"][-1]["params"][-1] == ["To-Realm", record["call"]["to_realm"]]
+
+
+def test_silence_at_the_menu_says_goodbye(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "", "--json")
+    record = json.loads(out)
+    prompts = [e.get("text") or e.get("media") for e in record["events"] if e["type"] == "prompt"]
+    assert prompts[-1] == "Goodbye."
+
+
+def test_caller_options_reach_the_request(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--caller-id-name", "", "--caller-id-number", "+15550100",
+                           "--cav", "campaign=spring", "--to", "+15550199", "--hangup", "--json")
+    params = dict(json.loads(out)["requests"][0]["params"])
+    assert "Caller-ID-Name" not in params
+    assert params["Caller-ID-Number"] == "+15550100"
+    assert params["Custom-Application-Vars[campaign]"] == "spring"
+    assert params["Request"] == "+15550199"
+    assert json.loads(out)["end"]["reason"] == "caller_hangup"
+
+
+def test_post_json_and_twiml_format(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--method", "post", "--req-body-format", "json",
+                           "--req-format", "twiml", "--hangup-after-ms", "1000", "--json")
+    req = json.loads(out)["requests"][0]
+    assert req["method"] == "POST"
+    assert req["json"]["ApiVersion"] == "2010-04-01"
+    assert json.loads(out)["end"]["t_ms"] == 1000
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["call"], "target"),
+        (["call", BANK, "--press", "12x"], "'x' is not a DTMF digit"),
+        (["call", BANK, "--cav", "novalue"], "KEY=VALUE"),
+        (["call", BANK, "--req-timeout-ms", "9000"], "maximum of 5000"),
+        (["call", BANK, "--req-timeout-ms", "soon"], "milliseconds"),
+        (["call", "no_such_module:app"], "cannot import"),
+        (["call", "pivotsim.examples.bank:nope"], "no attribute"),
+        (["call", "not-a-target"], "neither a URL nor module:attr"),
+        (["call", BANK, "--method", "put"], "invalid choice"),
+        (["call", BANK, "--connect-to", "a:b"], "HOST1:PORT1:HOST2:PORT2"),
+        (["call", BANK, "--kazoo-schemas", "/nonexistent/dir"], "not a directory"),
+        (["frobnicate"], "invalid choice"),
+        ([], "name a command"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, needle) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and needle in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_bad_fixtures_file_is_a_usage_error(tmp_path, capsys) -> None:
+    bad = tmp_path / "fx.yaml"
+    bad.write_text("menus:\n  m1: {retries: 2\n")
+    code, _, err = run_cli(capsys, "call", BANK, "--fixtures", str(bad))
+    assert code == 2 and "fx.yaml:" in err and "invalid YAML" in err
+    bad.write_text("colours: {}\n")
+    code, _, err = run_cli(capsys, "call", BANK, "--fixtures", str(bad))
+    assert code == 2 and "unknown fixture key 'colours'" in err
+
+
+def test_fixtures_file_drives_simulated_modules(tmp_path, capsys) -> None:
+    fx = tmp_path / "fx.yaml"
+    fx.write_text("outcomes:\n  user:6f1c1b7a9a2d4b5e8c0d1e2f3a4b5c6d: busy\n")
+    code, out, _ = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "2", "--fixtures", str(fx), "--json")
+    record = json.loads(out)
+    prompts = [e.get("text") for e in record["events"] if e["type"] == "prompt"]
+    assert prompts[-1] == "All our agents are busy. Goodbye."
+
+
+def test_connect_to_keeps_the_production_url(serve, capsys) -> None:
+    app = replies(tts("hello from prod", HANGUP))
+    with serve(app) as base:
+        port = base.rsplit(":", 1)[1]
+        code, out, err = run_cli(capsys, "call", "http://ivr.example.com/start", "--connect-to",
+                                 f"ivr.example.com:80:127.0.0.1:{port}", "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["requests"][0]["url"].startswith("http://ivr.example.com/start?")
+    assert app.seen[0]["headers"]["host"] == "ivr.example.com"
+    assert "hello from prod" in [e.get("text") for e in record["events"]]
+
+
+def test_http_target_on_loopback(serve, capsys) -> None:
+    from pivotsim.examples.bank import app
+
+    with serve(app) as base:
+        code, out, _ = run_cli(capsys, "call", base + "/start", "--press", "1234", "--press", "1", "--json")
+    record = json.loads(out)
+    assert record["end"]["reason"] == "hangup"
+    # nested voice_urls point at 127.0.0.1: Kazoo's blacklist would reject them
+    assert any("invalid client URL" in d["message"] for d in record["diagnostics"])
+    with serve(app) as base:
+        code, out, _ = run_cli(capsys, "call", base + "/start", "--press", "1234", "--kazoo-blacklist", "--json")
+    assert json.loads(out)["end"]["reason"] == "dead_air"
+
+
+def test_module_entry_point_runs() -> None:
+    proc = subprocess.run([sys.executable, "-m", "pivotsim", "call", BANK, "--press", "1234", "--press", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Your balance is" in proc.stdout
