@@ -83,14 +83,14 @@ def place_call(
         transport.close()
 
 
-__all__ = sorted([
-    "END_REASONS",
+__all__ = [
     "BaseTransport",
     "BridgeOutcome",
     "CallProperties",
     "CallableTransport",
     "Caller",
     "Diagnostic",
+    "END_REASONS",
     "End",
     "Engine",
     "Event",
@@ -113,4 +113,4 @@ __all__ = sorted([
     "place_call",
     "render_text",
     "resolve_target",
-])
+]

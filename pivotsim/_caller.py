@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
 
 __all__ = ["Caller", "Press", "Silence", "Hangup", "TypeAhead"]
 
@@ -35,7 +34,7 @@ class Hangup:
     """Hang up at the next prompt or input point, whichever comes first."""
 
 
-Action = Union[Press, TypeAhead, Silence, Hangup]
+Action = Press | TypeAhead | Silence | Hangup
 
 
 def _check_digits(digits: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from ._call import CallState
 from ._caller import CallerCursor, Hangup, Press, Silence, TypeAhead
@@ -67,7 +67,7 @@ class CallContext:
             self.state.answered = True
             self.event("answer")
 
-    def hang_up_now(self, delay_ms: int = 0) -> None:
+    def hang_up_now(self, delay_ms: int = 0) -> NoReturn:
         """The caller's scripted hang-up: let ``delay_ms`` pass, then raise."""
         self.clock.hangup_at_ms = self.clock.now_ms + delay_ms
         self.clock.advance(delay_ms)

@@ -36,28 +36,35 @@ def _scalar(value: Any, key: str) -> str:
         raise NullValueError(key)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
-    return _quote(str(value))
+    return str(value)
 
 
-def _pairs(key: str, value: Any, out: list[str]) -> None:
+def _pairs(key: str, value: Any, out: list[str], pairs: list[list[str]] | None) -> None:
     if isinstance(value, dict):
         if not value:
             out.append("")  # Kazoo emits an empty segment for {}: the famous "&&"
             return
         for k, v in value.items():
-            _pairs(f"{key}[{k}]", v, out)
+            _pairs(f"{key}[{k}]", v, out, pairs)
     elif isinstance(value, list):
         for v in value:
-            _pairs(f"{key}[]", v, out)
+            _pairs(f"{key}[]", v, out, pairs)
     else:
-        out.append(f"{key}={_scalar(value, key)}")
+        text = _scalar(value, key)
+        out.append(f"{key}={_quote(text)}")
+        if pairs is not None:
+            pairs.append([key, text])
 
 
-def form_encode(params: dict[str, Any]) -> str:
-    """Encode as Kazoo does: keys raw, ``+`` for spaces, ``A[b]=v``, ``K[]=v``, ``&&`` for ``{}``."""
+def form_encode(params: dict[str, Any], pairs: list[list[str]] | None = None) -> str:
+    """Encode as Kazoo does: keys raw, ``+`` for spaces, ``A[b]=v``, ``K[]=v``, ``&&`` for ``{}``.
+
+    When ``pairs`` is given it receives the ``[key, value]`` pairs a server decodes,
+    which saves parsing the result again.
+    """
     out: list[str] = []
     for k, v in params.items():
-        _pairs(k, v, out)
+        _pairs(k, v, out, pairs)
     return "&".join(out)
 
 

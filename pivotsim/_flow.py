@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ._transcript import End
 
@@ -61,4 +61,4 @@ class Replace:
     label: str
 
 
-Next = Union[Continue, Goto, Branch, Stop, HardStop, Exit, Replace]
+Next = Continue | Goto | Branch | Stop | HardStop | Exit | Replace

@@ -113,7 +113,7 @@ class PivotSession:
         state = ctx.state
         try:
             params = build_params(state, self.req_format)
-            full_url, headers, body, is_json = encode_request(params, method, self.body_format, url)
+            full_url, headers, body, is_json, pairs = encode_request(params, method, self.body_format, url)
         except NullValueError as exc:
             rec = self._record(purpose, method, url, {}, b"", None)
             rec.error = f"null value at {exc.key}"
@@ -121,7 +121,7 @@ class PivotSession:
             ctx.event("request", index=rec.index, method=rec.method, url=url, purpose=purpose)
             ctx.event("response", index=rec.index, status=None, content_type=None, outcome="not_sent")
             return Reply("not_sent", rec, detail=f"the parameter {exc.key} is null; Kazoo's form encoder has no clause for null and the request is never sent")
-        rec = self._record(purpose, method, full_url, headers, body, params if is_json else None)
+        rec = self._record(purpose, method, full_url, headers, body, params if is_json else None, pairs)
         ctx.event("request", index=rec.index, method=rec.method, url=full_url, purpose=purpose)
         current_url, current_method, current_body, current_headers = full_url, method, body, headers
         for _ in range(ctx.options.max_redirects + 1):
@@ -169,7 +169,8 @@ class PivotSession:
         return Reply(kind, rec, doc, detail)
 
     def _record(
-        self, purpose: str, method: str, url: str, headers: dict[str, str], body: bytes, json_params: Any
+        self, purpose: str, method: str, url: str, headers: dict[str, str], body: bytes, json_params: Any,
+        pairs: list[list[str]] | None = None,
     ) -> RequestRecord:
         ctx = self.ctx
         idx = len(ctx.transcript.requests)
@@ -188,11 +189,11 @@ class PivotSession:
         if json_params is not None:
             rec.json = json_params
             rec.body_sent = body.decode()
-        elif method == "get":
-            rec.params = form_decode(urlsplit(url).query)
         else:
-            rec.body_sent = body.decode()
-            rec.params = form_decode(rec.body_sent)
+            if method != "get":
+                rec.body_sent = body.decode()
+            rec.params = pairs if pairs is not None else form_decode(
+                urlsplit(url).query if method == "get" else rec.body_sent)
         ctx.transcript.requests.append(rec)
         return rec
 

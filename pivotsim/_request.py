@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._call import CallState
-from ._encoding import form_encode, json_encode
+from ._encoding import form_decode, form_encode, json_encode
 
 __all__ = ["build_params", "encode_request"]
 
@@ -109,17 +109,21 @@ def build_params(state: CallState, req_format: str) -> dict[str, Any]:
 
 def encode_request(
     params: dict[str, Any], method: str, body_format: str, url: str
-) -> tuple[str, dict[str, str], bytes, bool]:
-    """Returns ``(url, headers, body, is_json)``. GET always uses the query string."""
+) -> tuple[str, dict[str, str], bytes, bool, list[list[str]] | None]:
+    """Returns ``(url, headers, body, is_json, pairs)``. GET always uses the query string.
+
+    ``pairs`` are the decoded ``[key, value]`` pairs of the query or form body as a
+    server sees them (a query already in ``voice_url`` first); None for JSON.
+    """
+    if method != "get" and body_format == "json":
+        return url, {"Content-Type": "application/json"}, json_encode(params).encode(), True, None
+    pairs: list[list[str]] = []
     if method == "get":
-        qs = form_encode(params)
+        _, _, existing = url.partition("?")
+        if existing:
+            pairs.extend(form_decode(existing.split("#", 1)[0]))
+        qs = form_encode(params, pairs)
         sep = "&" if "?" in url else "?"
-        return f"{url}{sep}{qs}", {}, b"", False
-    if body_format == "json":
-        return url, {"Content-Type": "application/json"}, json_encode(params).encode(), True
-    return (
-        url,
-        {"Content-Type": "application/x-www-form-urlencoded"},
-        form_encode(params).encode(),
-        False,
-    )
+        return f"{url}{sep}{qs}", {}, b"", False, pairs
+    body = form_encode(params, pairs)
+    return url, {"Content-Type": "application/x-www-form-urlencoded"}, body.encode(), False, pairs

@@ -208,7 +208,8 @@ def test_nested_pivot_to_a_blacklisted_host_warns_or_fails_when_strict(host) -> 
     t = run(app)
     assert t.end.reason == "hangup"  # only a warning by default
     assert any(d.level == "warning" and "invalid client URL" in d.message for d in t.diagnostics)
-    strict = run(app, options=pivotsim.Options(strict_blacklist=True))
+    strict = run(replies(pivot(f"http://{host}:8000/next"), HANGUP),
+                 options=pivotsim.Options(strict_blacklist=True))
     assert strict.end.reason == "dead_air"
 
 

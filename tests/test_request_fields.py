@@ -5,7 +5,7 @@ from __future__ import annotations
 from pivot_apps import HANGUP, pivot, replies, scripted_app, tts
 
 import pivotsim
-from pivotsim import CallProperties, Caller, TypeAhead
+from pivotsim import Caller, CallProperties, TypeAhead
 
 
 def _collect(name: str | None = None, **data):
