@@ -12,7 +12,9 @@ class Options:
     """Engine settings.
 
     ``faithful`` emulates Kazoo's bugs (🟥 in the contract); ``False`` runs what
-    Kazoo's docs intend instead, so a developer can see both. The ``*_ms`` timings
+    Kazoo's docs intend instead, so a developer can see both. ``connect_error``,
+    ``unrecognized_reply`` and ``null_param`` switch behaviours that were inferred
+    from Kazoo's source rather than observed (docs/fidelity.md lists them all). The ``*_ms`` timings
     are the virtual durations pivotsim assumes for audio it cannot hear.
     """
 
@@ -28,3 +30,21 @@ class Options:
     min_prompt_ms: int = 600
     default_media_ms: int = 3000
     max_redirects: int = 5
+    # Behaviours the contract marks [INF] (inferred from Kazoo's source, not observed
+    # on a live system). Each default is the inference; the alternative is one switch away.
+    connect_error: str = "wait"  # refused/DNS/TLS: "wait" 10 s then _ (like a timeout), or "failed" (_ at once)
+    unrecognized_reply: str = "hangup"  # XML type but no <Response>: "hangup" (the race) or "default" (_ at once)
+    null_param: str = "not_sent"  # a null CAV: "not_sent" (encoder crash) or "empty" (sent as an empty value)
+
+    def __post_init__(self) -> None:
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+
+
+_CHOICES = {
+    "connect_error": ("wait", "failed"),
+    "unrecognized_reply": ("hangup", "default"),
+    "null_param": ("not_sent", "empty"),
+    "runtime_req_format": ("twiml", "kazoo"),
+}

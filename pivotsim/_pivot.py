@@ -82,6 +82,14 @@ def classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any
     return "kazoo", doc, f"JSON served as {ctype} (Kazoo accepts it)"
 
 
+def _nulls_to_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _nulls_to_empty(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nulls_to_empty(v) for v in value]
+    return "" if value is None else value
+
+
 class PivotSession:
     """One ``pivot_call`` process: its request settings and the requests it made."""
 
@@ -113,6 +121,8 @@ class PivotSession:
         state = ctx.state
         try:
             params = build_params(state, self.req_format)
+            if ctx.options.null_param == "empty":
+                params = _nulls_to_empty(params)
             full_url, headers, body, is_json, pairs = encode_request(params, method, self.body_format, url)
         except NullValueError as exc:
             rec = self._record(purpose, method, url, {}, b"", None)
@@ -233,6 +243,12 @@ class PivotSession:
                      f"httpc rejects the URL {rec.url!r} ({reply.detail}); Kazoo takes the _ child at once",
                      request=rec.index)
             return Continue("_")
+        if k == "no_reply" and rec.error and rec.error.split(":")[0] in ("connect", "dns") \
+                and ctx.options.connect_error == "failed":
+            ctx.diag("warning", "reply.no_reply",
+                     f"no HTTP reply ({rec.error}); with connect_error=failed pivotsim assumes Kazoo "
+                     "publishes pivot.failed and takes the _ child at once", request=rec.index)
+            return Continue("_")
         if k in ("no_reply", "silent", "not_sent"):
             what = {
                 "no_reply": f"no HTTP reply ({rec.error}). pivot_call only logs this, no failure is published",
@@ -257,7 +273,7 @@ class PivotSession:
                      request=rec.index)
             return HardStop(ctx.end("hangup", f"Kazoo hung up: {msg}", hangup_cause="NORMAL_CLEARING"))
         if k == "not_recognized":
-            if self.cdr_url:
+            if self.cdr_url or ctx.options.unrecognized_reply == "default":
                 ctx.diag("warning", "reply.not_recognized",
                          f"{reply.detail}: pivot.failed is published and cf_pivot takes the _ child",
                          request=rec.index)

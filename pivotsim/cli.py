@@ -116,10 +116,45 @@ def _add_call_parser(sub: Any) -> None:
     k.add_argument("--max-steps", type=_positive_ms, default=500, help="stop a flow that never ends (default 500)")
     k.add_argument("--intended", action="store_true",
                    help="run what Kazoo's docs intend instead of emulating its bugs")
+    k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="any engine option, e.g. connect_error=failed or pivot_event_wait_ms=8000 "
+                   "(docs/fidelity.md lists them)")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print the transcript record as JSON")
     o.add_argument("-v", "--verbose", action="store_true", help="show every module and full URLs")
     p.set_defaults(func=_cmd_call)
+
+
+def parse_options(pairs: Sequence[str], **base: Any) -> Any:
+    """``NAME=VALUE`` engine options, typed from :class:`pivotsim.Options`'s own defaults."""
+    import dataclasses
+
+    from ._options import Options
+
+    defaults = Options()
+    values: dict[str, Any] = dict(base)
+    for text in pairs:
+        name, value = _key_value(text, "--option")
+        if not hasattr(defaults, name):
+            known = ", ".join(f.name for f in dataclasses.fields(Options))
+            raise UsageError(f"--option: unknown option {name!r}; known: {known}")
+        current = getattr(defaults, name)
+        try:
+            if isinstance(current, bool):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                values[name] = value.lower() in ("true", "1", "yes")
+            elif isinstance(current, int):
+                values[name] = int(value)
+            else:
+                values[name] = value
+        except ValueError:
+            kind = {"bool": "boolean", "int": "whole number"}.get(type(current).__name__, "string")
+            raise UsageError(f"--option {name}: {value!r} is not a {kind}") from None
+    try:
+        return Options(**values)
+    except ValueError as exc:
+        raise UsageError(f"--option: {exc}") from None
 
 
 def _load_fixtures(path: str | None) -> Any:
@@ -175,7 +210,9 @@ def _cmd_call(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     caller = Caller(args.actions or (), hangup_after_ms=args.hangup_after_ms)
-    options = Options(max_steps=args.max_steps, strict_blacklist=args.kazoo_blacklist, faithful=not args.intended)
+    options = parse_options(
+        args.option, max_steps=args.max_steps, strict_blacklist=args.kazoo_blacklist, faithful=not args.intended
+    )
     fixtures = _load_fixtures(args.fixtures)
     if args.kazoo_schemas:
         import os

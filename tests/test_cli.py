@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pivot_apps import HANGUP, replies, tts
@@ -152,3 +153,45 @@ def test_module_entry_point_runs() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Your balance is" in proc.stdout
+
+
+KAZOO_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "kazoo-reference" / "schemas"
+
+
+@pytest.mark.skipif(not KAZOO_SCHEMAS.is_dir(), reason="Kazoo's schemas are not beside this checkout")
+def test_kazoo_schemas_option_validates_with_a_kazoo_checkout(capsys) -> None:
+    code, out, err = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "1",
+                             "--kazoo-schemas", str(KAZOO_SCHEMAS), "--json")
+    assert code == 0, err
+    assert json.loads(out)["end"]["reason"] == "hangup"
+
+
+def test_intended_mode_flag(tmp_path, capsys) -> None:
+    app_file = tmp_path / "bad_reply_app.py"
+    app_file.write_text(
+        "from flask import Flask, jsonify\n"
+        "app = Flask(__name__)\n"
+        "@app.route('/', methods=['GET', 'POST'])\n"
+        "def root():\n"
+        "    return jsonify({'module': 'response', 'data': {'code': '486'}})\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        code, out, _ = run_cli(capsys, "call", "bad_reply_app:app", "--json")
+        assert json.loads(out)["end"]["reason"] == "dead_air"
+        code, out, _ = run_cli(capsys, "call", "bad_reply_app:app", "--intended", "--json")
+        assert json.loads(out)["end"]["reason"] == "hangup"  # the pivot node has no _ child
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_engine_options_from_the_command_line(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", "http://127.0.0.1:9/x", "--option", "connect_error=failed",
+                           "--option", "pivot_event_wait_ms=8000", "--json")
+    assert code == 0
+    assert json.loads(out)["requests"][0]["error"].startswith("connect")
+    for bad, needle in ((["--option", "nope=1"], "unknown option 'nope'"),
+                        (["--option", "max_steps=many"], "not a whole number"),
+                        (["--option", "connect_error=sometimes"], "connect_error must be one of")):
+        code, _, err = run_cli(capsys, "call", BANK, *bad)
+        assert code == 2 and needle in err, err

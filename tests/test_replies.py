@@ -240,3 +240,26 @@ def test_wsgi_app_crash_outside_flask_is_reported() -> None:
     t = run(raw)
     assert t.requests[0].status == 500
     assert "ValueError: kaput" in t.requests[0].error
+
+
+def test_inferred_behaviour_switches() -> None:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    engine = pivotsim.Engine(pivotsim.HTTPTransport(), options=pivotsim.Options(connect_error="failed"))
+    t = engine.run(pivotsim.pivot_flow(f"http://127.0.0.1:{port}/x", children={"_": FAILURE}))
+    assert t.events_of("prompt")[0].t_ms == 0
+
+    not_twiml = replies(Response("<Other/>", content_type="text/xml"))
+    assert run(not_twiml).end.reason == "hangup"
+    t = run(not_twiml, options=pivotsim.Options(unrecognized_reply="default"))
+    assert t.prompts == ["failure branch"]
+
+    nulls = {"module": "set_variables", "data": {"custom_application_vars": {"gone": None}},
+             "children": {"_": pivot("http://pivot.example/2")}}
+    app = replies(nulls, HANGUP)
+    run(app, options=pivotsim.Options(null_param="empty"))
+    assert app.seen[1]["args"]["Custom-Application-Vars[gone]"] == [""]
