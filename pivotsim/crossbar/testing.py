@@ -1,0 +1,169 @@
+"""The ``fake_kazoo`` pytest fixture: a fake Kazoo your code provisions and dials, per test.
+
+``fake_kazoo.url`` is a real server on 127.0.0.1 (for code that uses ``requests``),
+``fake_kazoo.client`` the same app in-process. Calls placed by ``connect`` go to the
+``voice_url`` over HTTP unless ``fake_kazoo.pivot(app)`` routes them to a WSGI app
+in-process. The default account is ``pivotsim`` with the user ``john``/``12345``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .api import Crossbar
+from .app import create_app, crossbar_of
+from .base import account_db
+from .calls import parse_script
+from .seed import apply_seed
+from .util import Clock, normalize_contact
+
+DEFAULT_ACCOUNT = "pivotsim"
+DEFAULT_USER = ("john", "12345")
+
+
+class FakeKazoo:
+    """One fake Kazoo: the Flask app, a live server, and helpers for the common steps."""
+
+    def __init__(
+        self,
+        *,
+        seed: dict[str, Any] | None = None,
+        pivot: Any = None,
+        state: str | None = None,
+        clock: Clock | None = None,
+        token_ttl: int = 3600,
+        blacklist_strict: bool = False,
+        serve: bool = True,
+    ) -> None:
+        self._target = pivot
+        self.blacklist_strict = blacklist_strict
+        if seed is None:
+            seed = {
+                "accounts": [
+                    {"name": DEFAULT_ACCOUNT, "users": [{"username": DEFAULT_USER[0], "password": DEFAULT_USER[1]}]}
+                ]
+            }
+        self.app = create_app(
+            state,
+            engine_factory=self._engine,
+            seed=seed,
+            clock=clock,
+            token_ttl=token_ttl,
+            blacklist_strict=blacklist_strict,
+        )
+        self.crossbar: Crossbar = crossbar_of(self.app)
+        self.client = self.app.test_client()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        if serve:
+            self._start()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def _start(self) -> None:
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kazoo", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.crossbar.wait_for_calls(5)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.crossbar.store.close()
+
+    # -- the simulated world ----------------------------------------------------------
+
+    def _engine(self) -> Any:
+        from pivotsim import Engine, HTTPTransport, Options, make_validator, resolve_target
+
+        transport = HTTPTransport() if self._target is None else resolve_target(self._target)[1]
+        return Engine(
+            transport,
+            validator=make_validator(strict_blacklist=self.blacklist_strict),
+            options=Options(strict_blacklist=self.blacklist_strict),
+        )
+
+    def pivot(self, target: Any) -> None:
+        """Send calls' Pivot requests to ``target`` (a WSGI app, ``fn(request)``, a transport, a URL)."""
+        self._target = target
+
+    def caller(self, contact: str, script: Any) -> None:
+        """What ``contact`` does when dialled: ``["1234", ""]``, ``"busy"``, ``{"outcome": ...}``."""
+        self.crossbar.callers[normalize_contact(contact)] = parse_script(script)
+        self.crossbar.callers[contact] = parse_script(script)
+
+    def seed(self, data: dict[str, Any]) -> None:
+        """Add more accounts, users, documents or caller scripts (the seed-file format)."""
+        apply_seed(self.crossbar, data)
+
+    # -- shortcuts --------------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        master = self.crossbar.master_account_id()
+        assert master is not None, "the fake has no account"
+        return master
+
+    def account(self, name: str) -> dict[str, Any]:
+        for acct in self.crossbar.store.of_type("accounts", "account"):
+            if acct.get("name") == name and not acct.get("pvt_deleted"):
+                return dict(acct)
+        raise KeyError(name)
+
+    def api_key(self, account_id: str | None = None) -> str:
+        acct = self.crossbar.account(account_id or self.account_id)
+        assert acct is not None
+        return str(acct["pvt_api_key"])
+
+    @staticmethod
+    def credentials(username: str = DEFAULT_USER[0], password: str = DEFAULT_USER[1]) -> str:
+        """What ``echo -n 'user:pass' | md5sum`` prints."""
+        return hashlib.md5(f"{username.lower()}:{password}".encode()).hexdigest()
+
+    def token(
+        self, username: str = DEFAULT_USER[0], password: str = DEFAULT_USER[1], account_name: str = DEFAULT_ACCOUNT
+    ) -> str:
+        """Log in with user_auth and return the token."""
+        body = {"data": {"credentials": self.credentials(username, password), "account_name": account_name}}
+        resp = self.client.put("/v2/user_auth", json=body)
+        if resp.status_code != 201:
+            raise AssertionError(f"user_auth failed: {resp.status_code} {resp.get_data(as_text=True)}")
+        return str(resp.get_json()["auth_token"])
+
+    def api(self, method: str, path: str, data: Any = None, *, token: str | None = None, **kw: Any) -> Any:
+        """One Crossbar call in-process; returns the parsed envelope (``.status_code`` is not kept)."""
+        headers = dict(kw.pop("headers", {}) or {})
+        headers.setdefault("X-Auth-Token", token or self.token())
+        body = None if data is None else json.dumps({"data": data})
+        resp = self.client.open(path, method=method, data=body, headers=headers, content_type="application/json", **kw)
+        return resp.get_json()
+
+    def calls(self, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Transcripts of the calls placed in an account, oldest first."""
+        docs = self.crossbar.store.of_type(account_db(account_id or self.account_id), "pivotsim_call")
+        return [d["transcript"] for d in sorted(docs, key=lambda d: d.get("pvt_created", 0))]
+
+    def wait_for_calls(self, timeout: float = 30.0) -> bool:
+        return self.crossbar.wait_for_calls(timeout)
+
+
+@pytest.fixture(name="fake_kazoo")
+def fake_kazoo() -> Iterator[FakeKazoo]:
+    """A fresh fake Kazoo per test (account ``pivotsim``, user ``john``/``12345``)."""
+    fake = FakeKazoo()
+    try:
+        yield fake
+    finally:
+        fake.close()
