@@ -101,7 +101,8 @@ def build_params(state: CallState, req_format: str) -> dict[str, Any]:
     """
     base = kazoo_base(state) if req_format == "kazoo" else twiml_base(state)
     kvs = state.kvs
-    req_vars = {name: kvs[key] for name, key in _REQ_VAR_KEYS if _present(kvs.get(key))}
+    # kz_json:from_list drops only undefined: an empty Digits (a Gather that got nothing) is sent.
+    req_vars = {name: kvs[key] for name, key in _REQ_VAR_KEYS if kvs.get(key) is not None}
     merged = {**state.user_vars, **req_vars, **base} if (state.user_vars or req_vars) else base
     kvs.pop("digits_collected", None)
     return dict(sorted(merged.items()))
