@@ -233,6 +233,9 @@ class PivotSession:
         ctx = self.ctx
         rec = reply.record
         k = reply.kind
+        from . import _twiml
+
+        _twiml.first_reply_hook(self, reply)  # cdr_url duty, X-Twilio-Signature hint
         if k == "http_status":
             ctx.diag("warning", "reply.http_status",
                      f"{reply.detail}. Kazoo publishes pivot.failed and cf_pivot takes the _ child at once",

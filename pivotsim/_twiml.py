@@ -338,3 +338,33 @@ def run_session(session: PivotSession, reply: Reply) -> Next:
     finally:
         if ctx.node_path.startswith("reply["):
             ctx.node_path = pivot_path
+
+
+def first_reply_hook(session: PivotSession, reply: Reply) -> None:
+    """Called by cf_pivot's view of every first reply, whatever its kind.
+
+    A ``pivot_call`` that survives its first reply (it stops without hanging up,
+    or it waits for a reply that never comes) still posts the CDR when the
+    channel goes; one that exits (HTTP error, Kazoo JSON) does not.
+    """
+    rec = reply.record
+    hint = signature_hint(rec)
+    if hint:
+        session.ctx.diag("warning", "twiml.no_twilio_signature", hint, request=rec.index)
+    if not session.cdr_url or reply.kind not in (
+        "no_reply",
+        "silent",
+        "empty",
+        "json_error",
+        "not_recognized",
+    ):
+        return
+    opts = session.ctx.options
+    if (
+        reply.kind == "no_reply"
+        and opts.connect_error == "failed"
+        and rec.error
+        and rec.error.split(":")[0] in ("connect", "dns")
+    ):
+        return
+    _twiml_cdr.arm(session)
