@@ -1,0 +1,18 @@
+"""Reports of a run: text for people (with a progress bar on a terminal), JSON and JUnit XML for tools."""
+
+from __future__ import annotations
+
+from .failure import format_failure, one_line
+from .jsonfile import results_document, write_json
+from .junit import junit_document, write_junit
+from .text import TextReporter
+
+__all__ = [
+    "TextReporter",
+    "format_failure",
+    "junit_document",
+    "one_line",
+    "results_document",
+    "write_json",
+    "write_junit",
+]
