@@ -38,6 +38,8 @@ class Outcome:
     saved: dict[str, Any] = field(default_factory=dict)
     #: index of the transcript event the step matched (for reports)
     event: int | None = None
+    #: everything about the matched item (``actual`` holds only the keys expected)
+    matched: Any = None
 
     @property
     def ok(self) -> bool:
@@ -249,10 +251,9 @@ class Checker:
         for key, exp in expected.items():
             mism.extend(compare(exp, actual.get(key, MISSING), strict=strict, path=key))
         shown_actual = {k: actual.get(k, MISSING) for k in expected} if expected else actual
-        if mism:
-            return Outcome("failed", f"{what} does not match", mism, to_jsonable(expected),
-                           _jsonable_actual(shown_actual), event=pos)
-        return Outcome("passed", what, [], to_jsonable(expected), _jsonable_actual(shown_actual), event=pos)
+        status = "failed" if mism else "passed"
+        return Outcome(status, f"{what} does not match" if mism else what, mism, to_jsonable(expected),
+                       _jsonable_actual(shown_actual), event=pos, matched=_jsonable_actual(actual))
 
     # -- steps -------------------------------------------------------------------------
     def check(self, step: m.Step, scope: dict[str, Any]) -> Outcome:

@@ -851,3 +851,41 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], *,
     if problems:
         raise SourceError(problems)
     return scenarios
+
+
+def python_step(kind: str, value: Any, loc: Loc) -> m.Step:
+    """One expectation step from Python values (matchers may be :class:`Matcher` objects).
+
+    Raises ValueError with the schema's message when the value has the wrong shape.
+    """
+    from .matchers import to_jsonable
+
+    data = to_jsonable({kind: value})
+    pos = Positions(loc.file)
+    pos.values[()] = loc
+    problems = validate(data, "step", pos)
+    if not problems and kind not in m.EXPECT_KINDS:
+        problems = [Problem(loc, f"{kind} is not an expectation")]
+    ctx = _Ctx(loc.file, pos, problems, Path.cwd())
+    step = None if problems else _StepsBuilder(_Loader(), set())._one(kind, data, ctx, (), final=False)
+    if problems or step is None:
+        raise ValueError("; ".join(p.message.replace("the document.", "").replace("the document: ", "")
+                                   for p in problems) or f"cannot build a {kind} step")
+    return step
+
+
+def python_end(value: Mapping[str, Any], loc: Loc) -> m.EndSpec:
+    """An ``end`` expectation from Python values."""
+    from .matchers import to_jsonable
+
+    data = to_jsonable(dict(value))
+    pos = Positions(loc.file)
+    pos.values[()] = loc
+    problems = validate(data, "end", pos)
+    if problems:
+        raise ValueError("; ".join(p.message for p in problems))
+    ctx = _Ctx(loc.file, pos, problems, Path.cwd())
+    spec = _Loader()._end(data, ctx)
+    spec.loc = loc
+    spec.locs = {k: loc for k in spec.locs}
+    return spec

@@ -398,7 +398,9 @@ class Runner:
                 stopped = True
         result.variables = {**scope, **saved}
         if scn.end is not None:
-            checks = sorted(_end_checks(scn, scn.end, t, result.variables), key=lambda c: (c[2].line, c[2].col))
+            timeout = scn.node.req_timeout_ms or int(scn.options.get("request_timeout_ms", 5000))
+            checks = sorted(end_checks(scn.end, t, result.variables, timeout_ms=timeout),
+                            key=lambda c: (c[2].line, c[2].col))
             for key, out, loc in checks:
                 result.steps.append(StepResult("end", "end", f"end.{key}", loc, out))
 
@@ -478,8 +480,9 @@ def _http(step: m.HttpStep, voice_url: str, transport: BaseTransport, scope: Map
     return Outcome("passed", f"{what}: {resp.status}", actual=resp.status)
 
 
-def _end_checks(scn: m.Scenario, spec: m.EndSpec, t: Transcript,
-                scope: Mapping[str, Any]) -> list[tuple[str, Outcome, Loc]]:
+def end_checks(spec: m.EndSpec, t: Transcript, scope: Mapping[str, Any], *,
+               timeout_ms: int = 5000) -> list[tuple[str, Outcome, Loc]]:
+    """Each ``end`` expectation as ``(key, outcome, where it was written)``."""
     out: list[tuple[str, Outcome, Loc]] = []
     end = t.end
     actual = {
@@ -512,8 +515,7 @@ def _end_checks(scn: m.Scenario, spec: m.EndSpec, t: Transcript,
     if spec.max_latency_ms is not None:
         budgets.append(("max_latency_ms", spec.max_latency_ms))
     if spec.max_latency_pct is not None:
-        timeout = scn.node.req_timeout_ms or int(scn.options.get("request_timeout_ms", 5000))
-        budgets.append(("max_latency_pct", timeout * spec.max_latency_pct / 100.0))
+        budgets.append(("max_latency_pct", timeout_ms * spec.max_latency_pct / 100.0))
     for key, budget in budgets:
         slow = []
         for r in t.requests:
