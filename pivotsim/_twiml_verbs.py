@@ -766,14 +766,17 @@ def gather(run: TwimlRun, el: Element) -> Outcome:
                 "digits_discarded", digits=before, reason="a Gather with nested verbs clears them"
             )
         kvs["digits_collected"] = ""
-        typed, stopped = _run_nested(run, el)
-        ctx.node_path = base_path
-        if stopped is not None:
-            return stopped
+    # Kazoo starts the nested process, answers and reads the attributes at once: a bad
+    # attribute ends the TwiML before the nested prompts are heard.
     ctx.answer()
     budget = timeout_s(el, 5) * 1000
     finish = _finish_key(el)
     n = _num_digits(el)
+    if el.children:
+        typed, stopped = _run_nested(run, el)
+        ctx.node_path = base_path
+        if stopped is not None:
+            return stopped
     local = kvs.get("digits_collected")
     if not el.children and local is None and not ctx.options.faithful:
         ctx.event("intended_behaviour", what="<Gather/> starts from no digits instead of undefined")

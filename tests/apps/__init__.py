@@ -1,0 +1,1 @@
+"""Small Pivot servers shared by the TwiML tests."""
