@@ -227,6 +227,14 @@ class Checker:
                 return pos, self.events[pos]
         return None
 
+    def next_timeout(self) -> int | None:
+        """The next input point after the cursor where nothing was pressed."""
+        for pos in range(self.cursor + 1, len(self.events)):
+            e = self.events[pos]
+            if e.type in ("collected", "menu_input") and not e.details.get("digits"):
+                return pos
+        return None
+
     def _advance(self, pos: int) -> None:
         self.cursor = max(self.cursor, pos)
 

@@ -30,6 +30,7 @@ __all__ = ["load_paths", "load_file", "load_text", "find_files", "schema", "Sour
            "SCENARIO_SUFFIXES"]
 
 SCENARIO_SUFFIXES = (".pivot.yaml", ".pivot.yml")
+_DEFAULTS_FINALLY = "defaults.finally"  # the path under which a defaults document's finally steps are built
 _Path = tuple[Any, ...]
 
 
@@ -329,6 +330,8 @@ class _StepsBuilder:
             if not isinstance(item, dict):
                 continue  # the schema reported it
             kinds = [k for k in item if k not in ("name", "save")]
+            if not kinds and "save" in item:
+                kinds = ["save"]
             if len(kinds) != 1:
                 if not kinds:
                     ctx.error(p, "a step needs one action or expectation key (press, prompt, request, ...)")
@@ -596,6 +599,10 @@ class _Loader:
             rb = defaults.positions.rebased(("defaults",), ())
             merged_pos.values.update(rb["values"])
             merged_pos.keys.update(rb["keys"])
+            # the defaults' finally steps keep their own place: ("finally", i) is the scenario's
+            rf = defaults.positions.rebased(("defaults", "finally"), (_DEFAULTS_FINALLY,))
+            merged_pos.values.update(rf["values"])
+            merged_pos.keys.update(rf["keys"])
             merged_pos.values.update(doc.positions.values)
             merged_pos.keys.update(doc.positions.keys)
             ctx.pos = merged_pos
@@ -642,8 +649,7 @@ class _Loader:
             if "_defaults_finally" in data:
                 own, extra = data["_defaults_finally"]
                 final = sb.build(own, ctx, ("finally",), final=True)
-                # defaults' finally steps live at ("finally", i) of the defaults document
-                final += sb.build(extra, ctx, ("finally",), final=True)
+                final += sb.build(extra, ctx, (_DEFAULTS_FINALLY,), final=True)
             else:
                 final = sb.build(list(data.get("finally") or []), ctx, ("finally",), final=True)
             self._check_actions(steps, ctx)
