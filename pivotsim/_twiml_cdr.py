@@ -98,13 +98,13 @@ class Cdr:
         rec.body_bytes = len(resp.body)
         rec.body = resp.body.decode("utf-8", "replace")[:4096]
         rec.elapsed_ms = round(resp.elapsed_ms, 3)
-        rec.outcome = "cdr"
+        rec.outcome = "ignored"
         ctx.event(
             "response",
             index=rec.index,
             status=resp.status,
             content_type=rec.content_type,
-            outcome="cdr (reply ignored)",
+            outcome="ignored",
         )
 
 

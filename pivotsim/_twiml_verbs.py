@@ -866,7 +866,7 @@ def gather(run: TwimlRun, el: Element) -> Outcome:
             ctx.wait(max(0, deadline - ctx.now))
             how = "timeout"
     value = kvs.get("digits_collected")
-    ctx.event("collected", verb="Gather", digits=value, how=how)
+    ctx.event("collected", collection="Digits", verb="Gather", digits=value, how=how)
     if value == "":
         run.diag(
             "info",

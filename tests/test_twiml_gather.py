@@ -27,8 +27,8 @@ def test_digits_go_to_the_action_by_post_once_and_the_rest_of_the_document_is_ab
     assert (app.seen[1]["method"], app.seen[1]["path"]) == ("POST", "/ivr/got.xml")
     assert app.seen[1]["form"]["Digits"] == "1234"
     assert t.prompts == ["Enter your account number", "thanks"]
-    assert events(t, "collected")[0] == {"t_ms": 1600 + 500 + 3 * 250, "verb": "Gather", "digits": "1234",
-                                         "how": "num_digits"}
+    assert events(t, "collected")[0] == {"t_ms": 1600 + 500 + 3 * 250, "collection": "Digits", "verb": "Gather",
+                                         "digits": "1234", "how": "num_digits"}
     assert events(t, "dtmf")[0]["during"] == "Gather"
 
 

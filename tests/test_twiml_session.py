@@ -196,7 +196,7 @@ def test_a_first_reply_that_stops_without_hanging_up_still_posts_the_cdr() -> No
     t = place(app, flow=flow)
     assert t.prompts == ["fallback"]  # cf_pivot's 10 s wait, then _
     assert cdr_of(app)["Duration-Seconds"] == "10"
-    assert t.requests[-1].status == 200 and t.requests[-1].outcome == "cdr"
+    assert t.requests[-1].status == 200 and t.requests[-1].outcome == "ignored"
 
 
 def test_kazoo_json_first_reply_posts_no_cdr() -> None:
@@ -312,3 +312,20 @@ def test_wsgi_and_callable_transports_see_the_same_calls() -> None:
     t2 = place(WSGITransport(twiml_app({"/ivr/welcome.xml": xml(body, wrap=False)})))
     assert t1.prompts == t2.prompts == ["same"]
     assert json.dumps([e.type for e in t1.events]) == json.dumps([e.type for e in t2.events])
+
+
+def test_twiml_transcripts_match_the_transcript_schema() -> None:
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "transcript.schema.json").read_text())
+    app = twiml_app({
+        "/ivr/welcome.xml": '<Gather numDigits="1" action="menu.xml"><Say>Press 1</Say></Gather>',
+        "/ivr/menu.xml": '<Record action="done.xml"/>',
+        "/ivr/done.xml": '<Dial action="after.xml"><User>u1</User></Dial>',
+        "/ivr/after.xml": "<Hangup/>",
+    })
+    t = place(app, caller=["1", "#"], cdr_url=CDR)
+    assert [r.purpose for r in t.requests] == ["voice_url", "twiml_action", "twiml_action", "twiml_action", "cdr"]
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(t.to_dict())))
