@@ -201,6 +201,7 @@ def _offnet(run: TwimlRun, el: Element, number: str) -> Outcome:
     outcome = ctx.fixtures.outcome(target, "offnet")
     ctx.event("bridge_attempt", target=target, timeout_s=setup.call_timeout, via="offnet")
     run.set_call_status("ringing")
+    kvs["digits_collected"] = ""  # wait_for_offnet clears the digits: the action gets Digits=""
     limit_ms = setup.call_timeout * 1000
     if outcome.answered and outcome.ring_ms < limit_ms:
         bleg = run.b_leg_id()
@@ -349,6 +350,7 @@ def _endpoints(run: TwimlRun, el: Element, content: list[Any]) -> Outcome:
             )
     single = strategy == "single"
     run.set_call_status("ringing")
+    kvs["digits_collected"] = ""  # wait_for_offnet clears the digits
     outcomes = [(key, ctx.fixtures.outcome(key, kind)) for key, kind in targets]
     for key, _ in outcomes:
         ctx.event(

@@ -425,6 +425,16 @@ def _prompt_loops(
             return typed
         if loops == 0:
             nxt = ctx.caller.remaining[:1]
+            if nested and nxt and isinstance(nxt[0], Press) and nxt[0].digits:
+                # No input point ever comes: the caller presses over the repeating prompt.
+                act = ctx.caller.at_input()
+                assert isinstance(act, Press)
+                gap = ctx.caller.caller.digit_interval_ms
+                t0 = ctx.now + ctx.caller.caller.reaction_ms
+                ctx.wait(ctx.caller.caller.reaction_ms)
+                ctx.event("dtmf", digits=act.digits, during="prompt")
+                ctx.wait(gap * (len(act.digits) - 1))
+                return [(t0 + k * gap, d) for k, d in enumerate(act.digits)]
             if not nxt or not isinstance(nxt[0], (TypeAhead, Hangup)):
                 room = ctx.clock.room()
                 if room is None:

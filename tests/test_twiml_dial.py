@@ -41,6 +41,7 @@ def test_a_number_goes_offnet_and_the_caller_continues_with_the_action() -> None
     assert form["CallStatus"] == "completed"
     assert form["DialCallStatus"] == "in-progress"  # Kazoo never finalises it for offnet
     assert form["DialCallSid"] == events(t, "bridged")[0]["b_leg"]
+    assert form["Digits"] == ""  # wait_for_offnet cleared the digits
     assert t.prompts == ["after the dial"]
     assert "twiml.dial_number_cleaned" in codes(t) and "twiml.dial_status_offnet" in codes(t)
 

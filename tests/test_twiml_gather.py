@@ -212,3 +212,10 @@ def test_intended_mode_bare_gather_behaves() -> None:
     t = place(app_for('<Gather numDigits="1" action="got.xml"/>', got="<Hangup/>"), caller=["7"],
               options=Options(faithful=False))
     assert ["Digits", "7"] in t.requests[1].params
+
+
+def test_pressing_over_an_endless_nested_prompt_barges_in() -> None:
+    app = gather_app('action="got.xml" numDigits="1"', inner='<Say loop="0">Please choose</Say>')
+    t = place(app, caller=["3"])
+    assert app.seen[1]["form"]["Digits"] == "3"
+    assert "twiml.endless_loop" in codes(t)
