@@ -107,8 +107,8 @@ class Accounts(Endpoint):
             if parent is None:
                 raise errors.invalid_credentials()
             return self._create(cb, ctx, parent)
-        account = route.account
-        assert account is not None
+        assert route.account is not None
+        account = dict(route.account)  # a copy: the handlers below change top-level keys
         if len(args) == 2 and args[1] == "api_key":
             return self._api_key(cb, ctx, account)
         if len(args) == 2:

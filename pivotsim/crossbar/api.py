@@ -249,7 +249,7 @@ class Crossbar:
         acct = self.account(raw)
         if acct is None:
             raise errors.bad_identifier(raw)
-        route.account = self.store.get(ACCOUNTS_DB, raw)
+        route.account = acct  # the stored document: read-only
 
     def _authorize_tree(self, ctx: RequestContext, route: Route) -> None:
         """cb_simple_authz: the token's account must be the target account or an ancestor."""

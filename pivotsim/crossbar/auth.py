@@ -56,6 +56,7 @@ class TokenService:
         self._clock = clock
         self.ttl = ttl
         self._kid = hashlib.sha256(secret).hexdigest()[:16]
+        self._verified: dict[str, dict[str, Any]] = {}
         self._header = _b64(
             json.dumps({"alg": "HS256", "typ": "JWT", "kid": self._kid}, separators=(",", ":")).encode()
         )
@@ -72,6 +73,17 @@ class TokenService:
         return f"{self._header}.{payload}.{sig}"
 
     def check(self, token: str) -> tuple[str, dict[str, Any] | None]:
+        claims = self._verified.get(token)
+        if claims is not None:  # the signature was checked before; only the clock can change the answer
+            return ("ok", claims) if claims["exp"] > int(self._clock()) else ("expired", None)
+        status, claims = self._check(token)
+        if status == "ok" and claims is not None:
+            if len(self._verified) >= 4096:
+                self._verified.clear()
+            self._verified[token] = claims
+        return status, claims
+
+    def _check(self, token: str) -> tuple[str, dict[str, Any] | None]:
         parts = token.split(".")
         if len(parts) != 3:
             # Not a JWT: Kazoo looks it up as a legacy token document; pivotsim issues none.

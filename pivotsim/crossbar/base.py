@@ -140,8 +140,8 @@ class DocEndpoint(Endpoint):
     # -- helpers ----------------------------------------------------------------------
 
     def load(self, cb: Crossbar, route: Route, doc_id: str) -> dict[str, Any]:
-        """The stored document, or 404 ``bad_identifier`` (missing, deleted or another type)."""
-        doc = cb.store.get(self.db(cb, route), doc_id)
+        """The stored document (read-only), or 404 ``bad_identifier`` (missing, deleted or another type)."""
+        doc = cb.store.peek(self.db(cb, route), doc_id)
         if doc is None or doc.get("pvt_type") != self.pvt_type or doc.get("pvt_deleted"):
             raise errors.bad_identifier(doc_id)
         return doc
@@ -224,7 +224,7 @@ class DocEndpoint(Endpoint):
         return self._replace(cb, ctx, route, doc_id, merged, stored)
 
     def remove(self, cb: Crossbar, ctx: RequestContext, route: Route, doc_id: str) -> Reply:
-        doc = self.load(cb, route, doc_id)
+        doc = dict(self.load(cb, route, doc_id))
         doc["pvt_deleted"] = True
         doc["pvt_modified"] = gregorian(ctx.now)
         saved = cb.store.save(self.db(cb, route), doc)
@@ -234,7 +234,7 @@ class DocEndpoint(Endpoint):
         return envelope.success(ctx, out, revision=saved["_rev"])
 
     def live_docs(self, cb: Crossbar, route: Route) -> list[dict[str, Any]]:
-        return [d for d in cb.store.of_type(self.db(cb, route), self.pvt_type) if not d.get("pvt_deleted")]
+        return cb.store.of_type(self.db(cb, route), self.pvt_type)
 
     def list(self, cb: Crossbar, ctx: RequestContext, route: Route) -> Reply:
         docs = self.live_docs(cb, route)

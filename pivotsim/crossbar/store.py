@@ -9,9 +9,9 @@ monthly-database documents), ``offnet`` for global resources and ``system`` for 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,12 +50,14 @@ class Store:
     # -- internals --------------------------------------------------------------------
 
     def _index(self, db: str, doc: dict[str, Any]) -> None:
+        """Soft-deleted documents stay readable by id but leave the by-type index (lists skip them)."""
         docs = self._dbs.setdefault(db, {})
         old = docs.get(doc["_id"])
         if old is not None:
             self._by_type.get((db, old.get("pvt_type", "")), {}).pop(doc["_id"], None)
         docs[doc["_id"]] = doc
-        self._by_type.setdefault((db, doc.get("pvt_type", "")), {})[doc["_id"]] = doc
+        if not doc.get("pvt_deleted"):
+            self._by_type.setdefault((db, doc.get("pvt_type", "")), {})[doc["_id"]] = doc
 
     def _persist(self, db: str, doc: dict[str, Any]) -> None:
         if self._sql is not None:
@@ -77,15 +79,18 @@ class Store:
         return self._dbs.get(db, {}).get(doc_id)
 
     def save(self, db: str, doc: dict[str, Any]) -> dict[str, Any]:
-        """Store a copy of ``doc``; bump ``_rev`` the CouchDB way (``N-<32 hex>``)."""
+        """Store a copy of ``doc``; bump ``_rev`` the CouchDB way (``N-<32 hex>``).
+
+        Returns the stored document itself: read-only by convention, like :meth:`peek`.
+        """
         with self._lock:
             old = self._dbs.get(db, {}).get(doc["_id"])
             n = int(str(old["_rev"]).split("-", 1)[0]) + 1 if old and "_rev" in old else 1
             stored = json_copy(doc)
-            stored["_rev"] = f"{n}-{uuid.uuid4().hex}"
+            stored["_rev"] = f"{n}-{os.urandom(16).hex()}"
             self._index(db, stored)
             self._persist(db, stored)
-            return json_copy(stored)
+            return stored
 
     def delete(self, db: str, doc_id: str) -> None:
         with self._lock:
@@ -96,7 +101,7 @@ class Store:
                 self._sql.execute("DELETE FROM docs WHERE db = ? AND id = ?", (db, doc_id))
 
     def of_type(self, db: str, pvt_type: str) -> list[dict[str, Any]]:
-        """Stored documents of a type (not copies: callers must not mutate them)."""
+        """Stored, not soft-deleted documents of a type (not copies: callers must not mutate them)."""
         with self._lock:
             return list(self._by_type.get((db, pvt_type), {}).values())
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -18,7 +18,7 @@ Clock = Callable[[], float]
 
 def new_id() -> str:
     """A CouchDB-style id: 32 lower-case hex characters, as Kazoo generates them."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def system_clock() -> float:
@@ -33,9 +33,19 @@ def unix_from_gregorian(greg: int) -> int:
     return int(greg) - GREGORIAN_OFFSET
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def iso_timestamp(unix: float) -> str:
-    """The envelope's ``timestamp``: ISO 8601, UTC, whole seconds, ``Z``."""
-    return datetime.fromtimestamp(int(unix), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The envelope's ``timestamp``: ISO 8601, UTC, whole seconds, ``Z`` (cached per second)."""
+    global _last_stamp
+    second = int(unix)
+    cached = _last_stamp
+    if cached[0] == second:
+        return cached[1]
+    text = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_stamp = (second, text)
+    return text
 
 
 def modb_suffix(unix: float) -> str:

@@ -8,11 +8,22 @@ route that needs a token, and an expired token is a 401 even on a public route.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from cb_support import RESOURCE, Clock, Kz, assert_error, assert_success, pivot_callflow
+from cb_support import (
+    RESOURCE,
+    Clock,
+    Kz,
+    PivotStub,
+    assert_error,
+    assert_success,
+    make_app,
+    pivot_callflow,
+)
 
 GHOST = "0badc0de" * 4
 
@@ -88,12 +99,23 @@ IDS = [f"{r.method} {r.path}" for r in ROUTES]
 
 
 class World:
-    """Alpha and Beta, each with one of every document, and a call placed in each."""
+    """Alpha and Beta, each with one of every document, and a call placed in each.
 
-    def __init__(self, kz: Kz) -> None:
+    Built once per module into an SQLite state file; each test opens its own copy, so
+    tests stay independent without paying for the set-up (``--state`` keeps the token
+    secret, so the tokens stay valid).
+    """
+
+    def __init__(self, kz: Kz, accounts: dict[str, dict[str, Any]], admin: str, glob: str) -> None:
         self.kz = kz
-        self.admin, self.master = kz.login("admin", "admin", "Master")
-        self.accounts: dict[str, dict[str, Any]] = {}
+        self.accounts = accounts
+        self.admin = admin
+        self.glob = glob
+
+    @classmethod
+    def build(cls, kz: Kz) -> World:
+        admin, _ = kz.login("admin", "admin", "Master")
+        accounts: dict[str, dict[str, Any]] = {}
         for name, user, pw in (("Alpha", "john", "12345"), ("Beta", "jane", "Secret")):
             token, acct = kz.login(user, pw, name)
             ids: dict[str, Any] = {"token": token, "acct": acct}
@@ -106,8 +128,9 @@ class World:
             ids["c2c"] = assert_success(kz.call("PUT", f"{base}/clicktocall", C2C, token=token), 201)["id"]
             call = kz.call("GET", f"{base}/clicktocall/{ids['c2c']}/connect", token=token, query="contact=12223334444")
             ids["call"] = assert_success(call)["call_id"]
-            self.accounts[name] = ids
-        self.glob = assert_success(kz.call("PUT", "/v2/resources", RESOURCE, token=self.admin), 201)["id"]
+            accounts[name] = ids
+        glob = assert_success(kz.call("PUT", "/v2/resources", RESOURCE, token=admin), 201)["id"]
+        return cls(kz, accounts, admin, glob)
 
     def path(self, route: R, owner: str = "Alpha", doc_owner: str | None = None, doc_id: str | None = None) -> str:
         ids = self.accounts[owner]
@@ -120,9 +143,21 @@ class World:
         return self.admin if route.path.startswith("/v2/resources") else self.accounts[owner]["token"]
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
+    path = tmp_path_factory.mktemp("world") / "world.sqlite"
+    kz = Kz(make_app(Clock(), PivotStub(), state=str(path)))
+    built = World.build(kz)
+    kz.cb.store.close()
+    return path, built
+
+
 @pytest.fixture
-def world(kz: Kz) -> World:
-    return World(kz)
+def world(template: tuple[Path, World], tmp_path: Path, clock: Clock, pivot: PivotStub) -> World:
+    path, built = template
+    copy = tmp_path / "world.sqlite"
+    shutil.copyfile(path, copy)
+    return World(Kz(make_app(clock, pivot, state=str(copy))), built.accounts, built.admin, built.glob)
 
 
 def _query_and_body(route: R) -> tuple[str, Any]:
@@ -132,8 +167,9 @@ def _query_and_body(route: R) -> tuple[str, Any]:
     return "", route.body
 
 
-def test_every_route_answers_a_valid_request(world: World, kz: Kz) -> None:
+def test_every_route_answers_a_valid_request(world: World) -> None:
     """The baseline the failure tests are measured against: each route works when asked well."""
+    kz = world.kz
     for route in sorted(ROUTES, key=lambda r: r.method == "DELETE"):  # deletes last
         if route.public:
             continue
@@ -144,21 +180,24 @@ def test_every_route_answers_a_valid_request(world: World, kz: Kz) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_malformed_json(world: World, kz: Kz, route: R) -> None:
+def test_malformed_json(world: World, route: R) -> None:
+    kz = world.kz
     r = kz.call(route.method, world.path(route), raw='{"data": [1, 2', token=world.token(route))
     assert_error(r, 400, "validation error")
     assert r.body["data"]["json"]["invalid"]["target"] == "body"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_missing_data(world: World, kz: Kz, route: R) -> None:
+def test_missing_data(world: World, route: R) -> None:
+    kz = world.kz
     r = kz.call(route.method, world.path(route), envelope={"contact": "12223334444"}, token=world.token(route))
     assert_error(r, 400, "validation error")
     assert r.body["data"]["data"]["required"]["message"] == "Field is required but missing"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_wrong_types(world: World, kz: Kz, route: R) -> None:
+def test_wrong_types(world: World, route: R) -> None:
+    kz = world.kz
     r = kz.call(route.method, world.path(route), envelope={"data": 42}, token=world.token(route))
     assert_error(r, 400, "validation error")
     assert r.body["data"]["data"]["type"]["value"] == 42
@@ -182,7 +221,8 @@ FIELD_TYPES: dict[str, tuple[dict[str, Any], str]] = {
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method in ("PUT", "POST") and isinstance(r.body, dict)
                                    and "contact" not in r.body],
                          ids=lambda r: f"{r.method} {r.path}")
-def test_wrong_field_types(world: World, kz: Kz, route: R) -> None:
+def test_wrong_field_types(world: World, route: R) -> None:
+    kz = world.kz
     key = next(k for k in FIELD_TYPES if k == route.path or f"/{k}" in route.path)
     body, field = FIELD_TYPES[key]
     r = kz.call(route.method, world.path(route), body, token=world.token(route))
@@ -191,7 +231,8 @@ def test_wrong_field_types(world: World, kz: Kz, route: R) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_unknown_ids(world: World, kz: Kz, route: R) -> None:
+def test_unknown_ids(world: World, route: R) -> None:
+    kz = world.kz
     query, body = _query_and_body(route)
     token = world.token(route)
     if "{acct}" in route.path:
@@ -217,7 +258,8 @@ def test_unknown_ids(world: World, kz: Kz, route: R) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_another_accounts_ids(world: World, kz: Kz, route: R) -> None:
+def test_another_accounts_ids(world: World, route: R) -> None:
+    kz = world.kz
     query, body = _query_and_body(route)
     beta_token = world.accounts["Beta"]["token"]
     if "{acct}" in route.path:
@@ -240,7 +282,8 @@ def test_another_accounts_ids(world: World, kz: Kz, route: R) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_missing_token(world: World, kz: Kz, route: R) -> None:
+def test_missing_token(world: World, route: R) -> None:
+    kz = world.kz
     query, body = _query_and_body(route)
     r = kz.call(route.method, world.path(route), body, query=query)
     if route.public:
@@ -252,7 +295,8 @@ def test_missing_token(world: World, kz: Kz, route: R) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
-def test_expired_token(world: World, kz: Kz, clock: Clock, route: R) -> None:
+def test_expired_token(world: World, clock: Clock, route: R) -> None:
+    kz = world.kz
     query, body = _query_and_body(route)
     token = world.token(route)
     clock.advance(3601)
