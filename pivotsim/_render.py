@@ -9,6 +9,7 @@ from ._transcript import Transcript
 __all__ = ["render_text"]
 
 _SKIP = {"module", "request", "response", "answer", "tts", "end", "diagnostic"}
+_VERBOSE_ONLY = {"verb", "twiml_session", "bridge_ended", "beep"}
 
 
 def _t(ms: int) -> str:
@@ -56,6 +57,12 @@ def _event_line(e: Any) -> str | None:
         return f"hands the call to {d['to']} {d.get('target', '')}".rstrip()
     if t == "sip_response":
         return f"sends SIP {d['code']} {d.get('message') or ''}".rstrip()
+    if t == "pause":
+        return f"pauses {d['ms'] / 1000:.1f} s"
+    if t == "user_var_set":
+        return f"sets TwiML variable {d['key']}={d['value']!r}"
+    if t == "recorded":
+        return "records " + ", ".join(f"{k}={v!r}" for k, v in d.items() if v is not None)
     if t == "sleep":
         return f"sleeps {d['ms'] / 1000:.1f} s"
     if t == "language":
@@ -120,6 +127,8 @@ def render_text(t: Transcript, *, verbose: bool = False) -> str:
                 out.append(f"{_t(e.t_ms)}  -- {d['module']}{' (skipped)' if d.get('skipped') else ''} at {d['path']}")
             continue
         if e.type == "request" and not diags:
+            continue
+        if e.type in _VERBOSE_ONLY and not verbose:
             continue
         line = _event_line(e)
         if line:
