@@ -55,7 +55,10 @@ class ScenarioFile(pytest.File):
         except ValueError:
             shown = str(self.path)
         for scn in load_file(self.path, variables=_variables(self.config), display=shown):
-            yield ScenarioItem.from_parent(self, name=scn.test_name, scenario=scn)
+            item = ScenarioItem.from_parent(self, name=scn.test_name, scenario=scn)
+            if scn.skip:
+                item.add_marker(pytest.mark.skip(reason=scn.skip))
+            yield item
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         from pivotsim.scenario.source import SourceError
@@ -75,13 +78,11 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
-        for tag in scenario.tags:
-            self.keywords[tag] = True
+        for tag in scenario.tags:  # -k selects on tags too
+            self.extra_keyword_matches.add(tag)
 
     def runtest(self) -> None:
         result = _runner(self.config).run(self.scenario)
-        if result.status == "skipped":
-            pytest.skip(result.error or "skipped")
         if result.status in ("failed", "error"):
             raise ScenarioFailed(result)
 

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def schema() -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(definition: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -93,6 +93,8 @@ def _shape(sub: Mapping[str, Any]) -> str:
     ref = sub.get("$ref", "")
     if ref.endswith("/matcher"):
         return "a matcher (!re, !type, !absent, !any)"
+    if ref.endswith("/template"):
+        return "a ${name} reference"
     if ref:
         target = schema()["$defs"].get(ref.rsplit("/", 1)[-1], {})
         return _shape(target) if target else ref.rsplit("/", 1)[-1]
@@ -105,7 +107,7 @@ def _shape(sub: Mapping[str, Any]) -> str:
             return " or ".join(_shape(s) for s in sub[key])
     t = sub.get("type")
     if isinstance(t, list):
-        return " or ".join(_TYPE_WORDS.get(x, x) for x in t)
+        return " or ".join(_TYPE_WORDS.get(str(x), str(x)) for x in t)
     if isinstance(t, str):
         return _TYPE_WORDS.get(t, t)
     return "a value"
@@ -116,6 +118,11 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _suggest_var(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean ${{{close[0]}}}?)" if close else ""
+
+
 def _leaf_errors(err: Any) -> list[Any]:
     """For oneOf/anyOf, the errors of the one branch that fits the value's shape."""
     if err.validator not in ("oneOf", "anyOf") or not err.context:
@@ -123,9 +130,13 @@ def _leaf_errors(err: Any) -> list[Any]:
     groups: dict[Any, list[Any]] = {}
     for c in err.context:
         groups.setdefault(c.relative_schema_path[0], []).append(c)
+    def template_branch(errs: list[Any]) -> bool:  # the ${name} alternative: never the one meant
+        return any(c.validator == "pattern" and str(c.validator_value).startswith("\\$\\{") for c in errs)
+
     viable = [
         errs for errs in groups.values()
-        if not any(c.validator in ("type", "enum", "const") and not c.relative_path for c in errs)
+        if not template_branch(errs)
+        and not any(c.validator in ("type", "enum", "const") and not c.relative_path for c in errs)
     ]
     if len(viable) == 1:
         return [leaf for c in viable[0] for leaf in _leaf_errors(c)]
@@ -151,7 +162,7 @@ def _format(err: Any, pos: Positions, base: _Path = ()) -> list[Problem]:
         return [Problem(loc, f"{where}: missing required key {k!r}") for k in missing]
     if v == "type":
         want = err.validator_value
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in (want if isinstance(want, list) else [want]))
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in (want if isinstance(want, list) else [want]))
         return [Problem(loc, f"{where}: expected {words}, got {_kind(inst)} {_short(inst)}")]
     if v == "enum":
         return [Problem(loc, f"{where}: {_short(inst)} is not one of: "
@@ -378,7 +389,7 @@ class _StepsBuilder:
                                          "they can use variables, parametrize and --var only")
                     continue
                 known = sorted(self.known | names | set(self.saved))
-                ctx.error(rpath, f"unknown variable ${{{head}}}{_suggest(head, known)}; known: "
+                ctx.error(rpath, f"unknown variable ${{{head}}}{_suggest_var(head, known)}; known: "
                                  + (", ".join(known) if known else "none are defined"))
 
     def _include(self, spec: Any, ctx: _Ctx, p: _Path, *, final: bool, via: tuple[Loc, ...],
@@ -406,12 +417,14 @@ class _StepsBuilder:
                 ctx.error(p, f"{file_part} has no block {block!r}"
                              + (f"; its blocks: {', '.join(blocks)}" if blocks else " (it has no blocks:)"))
                 return []
-            raw, rpath = blocks[block], ("blocks", block)
-        else:
+            raw = blocks[block]
+            rpath: _Path = ("blocks", block)
+        else:  # the file's main steps
+            rpath = ("steps",)
             if "steps" not in value:
                 ctx.error(p, f"{file_part} has no steps: list; name a block with {file_part}#NAME")
                 return []
-            raw, rpath = value["steps"], ("steps",)
+            raw = value["steps"]
         defaults = dict(value.get("variables") or {})
         layer = (defaults, with_)
         here = ctx.at(p)
@@ -636,10 +649,10 @@ class _Loader:
         options = dict(data.get("options") or {})
         kazoo_schemas = options.pop("kazoo_schemas", None)
         if kazoo_schemas is not None and not os.path.isabs(kazoo_schemas):
-            kazoo_schemas = str((ctx.base_dir / kazoo_schemas))
+            kazoo_schemas = str(ctx.base_dir / kazoo_schemas)
         node = m.NodeSpec(**{k: v for k, v in (data.get("node") or {}).items()})
-        node.method = node.method.lower()
         variables = dict(data.get("variables") or {})
+        self._check_variables(variables, rows, ctx)
         out: list[m.Scenario] = []
         n_problems = len(ctx.problems)
         for param_id, row in rows:
@@ -657,9 +670,15 @@ class _Loader:
                                                 if k in data}, ()):
                 head = ref.split(".", 1)[0]
                 if head != "env" and head not in known:
-                    ctx.error(rpath, f"unknown variable ${{{head}}}{_suggest(head, sorted(known))}; "
+                    ctx.error(rpath, f"unknown variable ${{{head}}}{_suggest_var(head, sorted(known))}; "
                                      f"known: {', '.join(sorted(known)) or 'none are defined'}")
-            end = self._end(data.get("end"), ctx) if data.get("end") else None
+            for ref, rpath in _refs_with_paths(data.get("end") or {}, ("end",)):
+                head = ref.split(".", 1)[0]
+                if head != "env" and head not in known and head not in sb.saved:
+                    every = sorted(known | set(sb.saved))
+                    ctx.error(rpath, f"unknown variable ${{{head}}}{_suggest_var(head, every)}; "
+                                     f"known: {', '.join(every) or 'none are defined'}")
+            end = self._end(data["end"], ctx) if data.get("end") else None
             skip = data.get("skip")
             out.append(m.Scenario(
                 name=name,
@@ -687,6 +706,22 @@ class _Loader:
             if len(ctx.problems) > n_problems:
                 break  # the same mistake would be reported once per row
         return out
+
+    def _check_variables(self, variables: dict[str, Any], rows: list[tuple[str | None, dict[str, Any]]],
+                         ctx: _Ctx) -> None:
+        """A variable may use the parameters, --var, and the variables defined before it."""
+        columns = set().union(*(set(r) for _, r in rows)) if rows else set()
+        defined: set[str] = set(columns) | set(self.cli_vars)
+        for name, value in variables.items():
+            for ref, rpath in _refs_with_paths(value, ("variables", name)):
+                head = ref.strip().split(".", 1)[0]
+                if head == "env" or head in defined:
+                    continue
+                later = head in variables
+                ctx.error(rpath, f"${{{head}}} " + (f"is defined after {name}: a variable can only use the "
+                                                    "ones before it" if later else
+                                                    f"is unknown{_suggest_var(head, sorted(defined | set(variables)))}"))
+            defined.add(name)
 
     def _check_actions(self, steps: list[m.Step], ctx: _Ctx) -> None:
         actions = [s for s in steps if isinstance(s, m.Action)]
@@ -745,18 +780,18 @@ class _Loader:
                     ctx.error(("parametrize", "rows", i), f"{len(row)} values for {len(cols)} columns "
                                                           f"({', '.join(cols)})")
                     continue
-                values = dict(zip(cols, row))
+                values = dict(zip(cols, row, strict=True))
                 rows.append((str(ids[i]) if i < len(ids) else _auto_id(values, i), values))
         seen: dict[str, int] = {}
-        out = []
-        for rid, values in rows:
-            base = rid or ""
+        out: list[tuple[str | None, dict[str, Any]]] = []
+        for row_id, row_values in rows:
+            base = row_id or ""
             if base in seen:
                 seen[base] += 1
-                rid = f"{base}{seen[base]}"
+                out.append((f"{base}{seen[base]}", row_values))
             else:
                 seen[base] = 0
-            out.append((rid, values))
+                out.append((row_id, row_values))
         return out
 
     def _end(self, raw: dict[str, Any], ctx: _Ctx) -> m.EndSpec:
@@ -875,8 +910,13 @@ def python_step(kind: str, value: Any, loc: Loc) -> m.Step:
     ctx = _Ctx(loc.file, pos, problems, Path.cwd())
     step = None if problems else _StepsBuilder(_Loader(), set())._one(kind, data, ctx, (), final=False)
     if problems or step is None:
-        raise ValueError("; ".join(p.message.replace("the document.", "").replace("the document: ", "")
-                                   for p in problems) or f"cannot build a {kind} step")
+        def short(msg: str) -> str:
+            for prefix in (f"{kind}: ", f"{kind}.", "the document: "):
+                if msg.startswith(prefix):
+                    return msg[len(prefix):]
+            return msg
+
+        raise ValueError("; ".join(short(p.message) for p in problems) or f"cannot build a {kind} step")
     return step
 
 

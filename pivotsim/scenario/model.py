@@ -304,15 +304,15 @@ STEP_KINDS: dict[str, type[Step]] = {**ACTION_KINDS, **EXPECT_KINDS, "http": Htt
 
 @dataclass
 class NodeSpec:
-    """The pivot node's data, as in a callflow saved through Crossbar."""
+    """The pivot node's data, as in a callflow saved through Crossbar (values may hold ``${name}``)."""
 
-    voice_url: str | None = None
-    method: str = "get"
-    req_format: str = "kazoo"
-    req_body_format: str | None = None
-    req_timeout_ms: int | None = None
-    cdr_url: str | None = None
-    debug: bool | None = None
+    voice_url: Any = None
+    method: Any = "get"
+    req_format: Any = "kazoo"
+    req_body_format: Any = None
+    req_timeout_ms: Any = None
+    cdr_url: Any = None
+    debug: Any = None
 
 
 @dataclass

@@ -226,8 +226,7 @@ def _action_outcomes(scn: m.Scenario, script: _Script, consumed: int, t: Transcr
         first, stop, delayed = script.spans[id(step)]
         what = _label(step)
         if stop <= consumed:
-            pos = event_of.get(stop - 1) if stop > first else None
-            out[id(step)] = Outcome("passed", what, event=pos)
+            out[id(step)] = Outcome("passed", what, event=event_of.get(stop - 1) if stop > first else None)
         elif delayed:
             out[id(step)] = Outcome("noted", f"{what}: not taken ({ended}); a delayed action may never happen")
         else:
@@ -300,17 +299,45 @@ class Runner:
         result.seconds = time.perf_counter() - start
         return result
 
-    def _target(self, scn: m.Scenario, scope: Mapping[str, Any]) -> tuple[str, BaseTransport]:
+    def _node(self, scn: m.Scenario, scope: Mapping[str, Any]) -> dict[str, Any]:
+        """The pivot node's data with ``${...}`` resolved and the types Kazoo's schema wants."""
+        try:
+            node = substitute(dict(vars(scn.node)), scope)
+        except UnknownVariable as exc:
+            raise ScenarioInputError(scn.loc, f"node: {exc}") from None
+        node["method"] = str(node["method"] or "get").lower()
+        checks = {
+            "method": ("get", "post"), "req_format": ("kazoo", "twiml"), "req_body_format": (None, "form", "json"),
+        }
+        for key, allowed in checks.items():
+            if node[key] not in allowed:
+                raise ScenarioInputError(scn.loc, f"node.{key}: {node[key]!r} is not one of "
+                                                  f"{', '.join(a for a in allowed if a)}")
+        if node["req_timeout_ms"] is not None:
+            try:
+                node["req_timeout_ms"] = int(node["req_timeout_ms"])
+            except (TypeError, ValueError):
+                raise ScenarioInputError(scn.loc, f"node.req_timeout_ms: {node['req_timeout_ms']!r} is not "
+                                                  "a whole number") from None
+            if not 1 <= node["req_timeout_ms"] <= 5000:
+                raise ScenarioInputError(scn.loc, f"node.req_timeout_ms: {node['req_timeout_ms']} is not "
+                                                  "between 1 and 5000")
+        if isinstance(node["debug"], str):
+            node["debug"] = node["debug"].lower() == "true"
+        return node
+
+    def _target(self, scn: m.Scenario, scope: Mapping[str, Any],
+                node: dict[str, Any]) -> tuple[str, BaseTransport]:
         try:
             target = self.target_override or substitute(scn.target, scope)
-            voice_url = substitute(scn.node.voice_url, scope) if scn.node.voice_url else None
             connect_to = [str(substitute(c, scope)) for c in scn.connect_to]
         except UnknownVariable as exc:
             raise ScenarioInputError(scn.loc, str(exc)) from None
-        if voice_url and not voice_url.startswith(("http://", "https://")):
+        voice_url = node["voice_url"]
+        if voice_url and not str(voice_url).startswith(("http://", "https://")):
             base = target if isinstance(target, str) and target.startswith(("http://", "https://")) \
                 else IN_PROCESS_URL
-            voice_url = urljoin(base, voice_url)
+            voice_url = urljoin(base, str(voice_url))
         try:
             return resolve_target(target, voice_url=voice_url, connect_to=connect_to)
         except TargetError as exc:
@@ -355,10 +382,12 @@ class Runner:
         except (TypeError, ValueError) as exc:
             raise ScenarioInputError(scn.loc, f"options: {exc}") from None
         call = self._call(scn, scope)
-        url, transport = self._target(scn, scope)
-        node = scn.node
-        flow = pivot_flow(url, method=node.method, req_format=node.req_format, req_body_format=node.req_body_format,
-                          req_timeout_ms=node.req_timeout_ms, cdr_url=node.cdr_url, debug=node.debug)
+        node = self._node(scn, scope)
+        url, transport = self._target(scn, scope, node)
+        cdr_url = urljoin(url, str(node["cdr_url"])) if node["cdr_url"] else None
+        flow = pivot_flow(url, method=node["method"], req_format=node["req_format"],
+                          req_body_format=node["req_body_format"], req_timeout_ms=node["req_timeout_ms"],
+                          cdr_url=cdr_url, debug=node["debug"])
         try:
             engine = Engine(transport, validator=self.validator(scn.kazoo_schemas, options.strict_blacklist),
                             options=options)
@@ -404,7 +433,7 @@ class Runner:
                 stopped = True
         result.variables = {**scope, **saved}
         if scn.end is not None:
-            timeout = scn.node.req_timeout_ms or int(scn.options.get("request_timeout_ms", 5000))
+            timeout = self._node(scn, scope)["req_timeout_ms"] or int(scn.options.get("request_timeout_ms", 5000))
             checks = sorted(end_checks(scn.end, t, result.variables, timeout_ms=timeout),
                             key=lambda c: (c[2].line, c[2].col))
             for key, out, loc in checks:

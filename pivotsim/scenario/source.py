@@ -150,12 +150,14 @@ class _Builder:
         self.problems.append(Problem(_loc(self.file, mark), message))
 
     def build(self, node: Any, path: Path_, depth: int = 0) -> Any:
+        # Node kinds are told apart by ``id``, not isinstance: libyaml's extension keeps the
+        # classes of the first ``yaml`` import, and a test runner may re-import ``yaml``.
         if depth > _MAX_DEPTH:
             self.problem(node.start_mark, "nesting too deep (a recursive alias?)")
             return None
         self.pos.values[path] = _loc(self.file, node.start_mark)
         tag = node.tag or ""
-        if isinstance(node, yaml.ScalarNode):
+        if node.id == "scalar":
             if tag in TAGS:
                 return self._matcher(node, tag)
             if tag.startswith("!") and not tag.startswith("!!"):
@@ -166,12 +168,12 @@ class _Builder:
             return node.value
         if tag in TAGS:
             self.problem(node.start_mark, f"{tag} applies to a single value, not to a "
-                                          f"{'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}")
+                                          f"{'list' if node.id == 'sequence' else 'mapping'}")
         elif tag.startswith("!") and not tag.startswith("!!"):
             self.problem(node.start_mark, f"unknown tag {tag}; the tags are {', '.join(TAGS)}")
-        if isinstance(node, yaml.SequenceNode):
+        if node.id == "sequence":
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
+        if node.id == "mapping":
             return self._mapping(node, path, depth)
         return None  # pragma: no cover
 
@@ -199,7 +201,7 @@ class _Builder:
                     else:
                         self.problem(value_node.start_mark, "a << merge takes a mapping or a list of mappings")
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.id != "scalar":
                 self.problem(key_node.start_mark, "a mapping key must be a plain value, not a list or mapping")
                 continue
             key = key_node.value

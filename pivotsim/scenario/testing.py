@@ -205,8 +205,10 @@ class Call:
         from .loader import load_text
 
         loc = _caller_loc()
-        text = "scenario: inline\ntarget: unused:unused\nsteps:\n" + "\n".join(
-            "  " + ln for ln in steps_yaml.strip("\n").splitlines())
+        import textwrap
+
+        body = textwrap.dedent(steps_yaml).strip("\n")
+        text = "scenario: inline\ntarget: unused:unused\nsteps:\n" + "\n".join("  " + ln for ln in body.splitlines())
         scn = load_text(text, f"{loc.file}:{loc.line}")[0]
         for step in scn.steps:
             if step.kind in ("press", "type_ahead", "silence", "hangup", "wait"):

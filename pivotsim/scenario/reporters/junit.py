@@ -56,7 +56,7 @@ def junit_document(results: list[ScenarioResult], *, name: str = "pivotsim", sec
         for k, v in counts.items():
             totals[k] += v
         suite = ET.SubElement(root, "testsuite", {
-            "name": file,
+            "name": _clean(file),
             **{k: str(v) for k, v in counts.items()},
             "time": f"{sum(r.seconds for r in rs):.3f}",
             "timestamp": stamp,
@@ -65,9 +65,9 @@ def junit_document(results: list[ScenarioResult], *, name: str = "pivotsim", sec
         for r in rs:
             s = r.scenario
             case = ET.SubElement(suite, "testcase", {
-                "classname": _classname(file),
-                "name": s.test_name,
-                "file": file,
+                "classname": _clean(_classname(file)),
+                "name": _clean(s.test_name),
+                "file": _clean(file),
                 "line": str(s.loc.line),
                 "time": f"{r.seconds:.3f}",
             })
