@@ -345,25 +345,9 @@ class Runner:
 
     def _call(self, scn: m.Scenario, scope: Mapping[str, Any]) -> CallProperties:
         try:
-            c = substitute(scn.call, scope)
+            return call_properties(substitute(scn.call, scope))
         except UnknownVariable as exc:
             raise ScenarioInputError(scn.loc, str(exc)) from None
-        kw: dict[str, Any] = {}
-        names = {"caller_id_name": "caller_id_name", "caller_id_number": "caller_id_number", "from": "from_user",
-                 "to": "to_user", "request": "request_user", "from_realm": "from_realm", "to_realm": "to_realm",
-                 "account_id": "account_id", "call_id": "call_id", "language": "language", "seed": "seed"}
-        for key, attr in names.items():
-            if key in c:
-                kw[attr] = c[key] if key in ("seed", "language") else str(c[key])
-        if "to" in c and "request" not in c:
-            kw["request_user"] = str(c["to"])
-        if "cavs" in c:
-            kw["custom_application_vars"] = dict(c["cavs"])
-        if "sip_headers" in c:
-            kw["custom_sip_headers"] = dict(c["sip_headers"])
-        if "user_ids" in c:
-            kw["user_ids"] = tuple(str(u) for u in c["user_ids"])
-        return CallProperties(**kw)
 
     def _run(self, scn: m.Scenario) -> ScenarioResult:
         try:
@@ -481,6 +465,32 @@ class Runner:
             if fail_fast and r.status in ("failed", "error"):
                 break
         return results
+
+
+_CALL_KEYS = {"caller_id_name": "caller_id_name", "caller_id_number": "caller_id_number", "from": "from_user",
+              "to": "to_user", "request": "request_user", "from_realm": "from_realm", "to_realm": "to_realm",
+              "account_id": "account_id", "call_id": "call_id", "language": "language", "seed": "seed"}
+
+
+def call_properties(c: Mapping[str, Any]) -> CallProperties:
+    """A scenario's ``call:`` mapping (``from``, ``to``, ``cavs``...) as :class:`CallProperties`."""
+    unknown = sorted(set(c) - set(_CALL_KEYS) - {"cavs", "sip_headers", "user_ids"})
+    if unknown:
+        raise TypeError(f"unknown call key {unknown[0]!r}; known: "
+                        f"{', '.join(sorted([*_CALL_KEYS, 'cavs', 'sip_headers', 'user_ids']))}")
+    kw: dict[str, Any] = {}
+    for key, attr in _CALL_KEYS.items():
+        if key in c:
+            kw[attr] = c[key] if key in ("seed", "language") else str(c[key])
+    if "to" in c and "request" not in c:
+        kw["request_user"] = str(c["to"])
+    if "cavs" in c:
+        kw["custom_application_vars"] = dict(c["cavs"])
+    if "sip_headers" in c:
+        kw["custom_sip_headers"] = dict(c["sip_headers"])
+    if "user_ids" in c:
+        kw["user_ids"] = tuple(str(u) for u in c["user_ids"])
+    return CallProperties(**kw)
 
 
 def _http(step: m.HttpStep, voice_url: str, transport: BaseTransport, scope: Mapping[str, Any]) -> Outcome:

@@ -236,8 +236,13 @@ class Pivotsim:
         """Place a call (``pivotsim.place_call`` keywords) and return a :class:`Call`.
 
         ``press`` is the caller's script: digit strings for input points, ``""`` for
-        silence, or ``pivotsim.Press/TypeAhead/Silence/Hangup`` objects.
+        silence, or ``pivotsim.Press/TypeAhead/Silence/Hangup`` objects. ``call`` may be
+        a mapping shaped like a scenario's ``call:`` (``{"caller_id_name": ..., "cavs": ...}``).
         """
+        if isinstance(kwargs.get("call"), Mapping):
+            from .runner import call_properties
+
+            kwargs["call"] = call_properties(kwargs["call"])
         if "caller" not in kwargs:
             kwargs["caller"] = Caller(list(press), hangup_after_ms=hangup_after_ms)
         elif press:

@@ -77,3 +77,44 @@ def broken_start() -> Any:
 @broken.route("/next", methods=["POST"])
 def broken_next() -> Any:
     raise RuntimeError("database down")
+
+
+# The app of the "new user" exercise: written, with its scenarios, from docs/scenarios.md alone.
+dental = Flask("dental")
+_FRONT_DESK = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
+_VOICEMAIL = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+
+
+def _nested(path: str) -> dict[str, Any]:
+    return {"module": "pivot", "data": {"voice_url": request.host_url.rstrip("/") + path, "method": "post",
+                                         "req_format": "kazoo", "req_body_format": "json"}}
+
+
+@dental.route("/", methods=["GET", "POST"])
+def dental_start() -> Any:
+    return jsonify({
+        "module": "tts",
+        "data": {"text": "Thanks for calling Smile Dental. Press 1 for your appointment, 2 for the front desk."},
+        "children": {"_": {"module": "collect_dtmf", "data": {"collection_name": "choice", "max_digits": 1,
+                                                                "timeout": 5000},
+                           "children": {"_": _nested("/route")}}},
+    })
+
+
+@dental.route("/route", methods=["POST"])
+def dental_route() -> Any:
+    body = request.get_json() or {}
+    choice = (body.get("Digits") or {}).get("choice")
+    if choice == "1":
+        name = body.get("Caller-ID-Name") or "there"
+        return jsonify({"module": "tts", "data": {"text": f"Hi {name}. Your next appointment is Monday at 9."},
+                        "children": {"_": {"module": "hangup"}}})
+    if choice == "2":
+        return jsonify({"module": "device", "data": {"id": _FRONT_DESK, "timeout": 15},
+                        "children": {"_": {"module": "voicemail", "data": {"id": _VOICEMAIL}}}})
+    tries = int((body.get("Custom-Application-Vars") or {}).get("tries", "0")) + 1
+    if tries > 2:
+        return jsonify({"module": "tts", "data": {"text": "Goodbye."}, "children": {"_": {"module": "hangup"}}})
+    return jsonify({"module": "set_variables", "data": {"custom_application_vars": {"tries": str(tries)}},
+                    "children": {"_": {"module": "tts", "data": {"text": "Sorry, I did not get that."},
+                                       "children": {"_": _nested("/")}}}})

@@ -393,3 +393,12 @@ def test_connect_to_sends_a_production_url_to_a_local_server() -> None:
     finally:
         server.shutdown()
     assert r.status == "passed", failed(r)
+
+
+def test_the_new_user_exercise_passes() -> None:
+    """Scenarios written from docs/scenarios.md alone, for an app the other tests never use."""
+    path = Path(__file__).with_name("dental.pivot.yaml")
+    results = [Runner().run(s) for s in load_text(path.read_text(), str(path), base_dir=path.parent)]
+    assert [(r.scenario.name, r.status) for r in results] == [
+        ("appointment info", "passed"), ("front desk answers", "passed"),
+        ("front desk busy goes to voicemail", "passed"), ("silent caller gives up after three tries", "passed")]

@@ -145,6 +145,8 @@ def format_failure(result: ScenarioResult, *, transcript: bool = True, steps: bo
         for s in result.steps:
             mark = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "--", "noted": "note"}[s.status]
             msg = s.outcome.message if s.status != "passed" else ""
+            if len(msg) > 100:
+                msg = msg[:97] + "..."
             where = f"line {s.loc.line}" if s.loc.file == result.scenario.file else f"{s.loc.file}:{s.loc.line}"
             out.append(f"  {mark:<5} {where:<9} {s.label}" + (f"  ({msg})" if msg else ""))
     if transcript and result.transcript is not None:
