@@ -728,10 +728,10 @@ class _Loader:
         for i, a in enumerate(actions):
             if isinstance(a, m.Wait):
                 nxt = actions[i + 1] if i + 1 < len(actions) else None
-                if not isinstance(nxt, (m.Press, m.Hangup)):
+                if not isinstance(nxt, (m.Press, m.TypeAhead, m.Hangup)):
                     what = f"{nxt.kind} (line {nxt.loc.line})" if nxt else "nothing"
-                    ctx.problems.append(Problem(a.loc, f"wait delays the next press or hangup, but it is "
-                                                       f"followed by {what}"))
+                    ctx.problems.append(Problem(a.loc, f"wait delays the next press, type_ahead or hangup, "
+                                                       f"but it is followed by {what}"))
 
     def _fixtures_file(self, ref: str, ctx: _Ctx) -> dict[str, Any]:
         path = (ctx.base_dir / ref).resolve()

@@ -164,7 +164,7 @@ def test_includes_expand_with_bound_variables_and_remember_the_include_site(writ
         ("scenario: s\n" + BANK + "variables: {a: '${b}', b: x}\nsteps: []\n", "is defined after a"),
         # structure of steps
         ("scenario: s\n" + BANK + "steps:\n  - press: '1'\n    prompt: x\n", "one action or expectation per step"),
-        ("scenario: s\n" + BANK + "steps:\n  - wait: 1s\n  - prompt: x\n", "wait delays the next press or hangup"),
+        ("scenario: s\n" + BANK + "steps:\n  - wait: 1s\n  - prompt: x\n", "wait delays the next press, type_ahead or hangup"),
         ("scenario: s\n" + BANK + "steps: []\nfinally:\n  - press: '1'\n", "finally runs after the call"),
         ("scenario: s\n" + BANK + "steps:\n  - http: {path: /reset}\n", "http steps go in finally"),
         ("scenario: s\n" + BANK + "steps:\n  - press: '1'\n    save: {x: y}\n", "save goes on an expectation step"),

@@ -126,6 +126,14 @@ def test_wait_then_hangup_hangs_up_that_long_into_the_prompt() -> None:
     assert r.status == "passed", failed(r)
 
 
+def test_wait_before_type_ahead_presses_that_far_into_the_prompt() -> None:
+    r = one("scenario: s\n" + BANK + "steps:\n  - wait: 3s\n  - type_ahead: '4321'\n"
+            "  - event: {type: type_ahead_used}\n    save: {at: t_ms}\n")
+    assert r.status == "passed", failed(r)
+    dtmf = [e for e in r.transcript.events if e.type == "dtmf"]  # type: ignore[union-attr]
+    assert dtmf[0].t_ms == 3000
+
+
 def test_silence_moves_past_the_inputs_that_timed_out() -> None:
     r = one("scenario: s\n" + BANK + "steps:\n  - silence: 2\n  - request: {path: /auth}\n"
             "  - cavs: {pin_attempts: '2'}\n")
