@@ -18,7 +18,7 @@ from typing import Any
 
 from . import envelope, errors
 from .accounts import ACCOUNTS_DB, Accounts, Users, live_accounts
-from .auth import Buckets, TokenService
+from .auth import AUTH_COST, Buckets, TokenService
 from .authn import ApiAuth, TokenAuth, UserAuth
 from .base import PATCH, POST, PUT, Endpoint, Route, account_db
 from .callflows import Callflows
@@ -190,7 +190,10 @@ class Crossbar:
 
     def handle(self, http: HTTPInput) -> Reply:
         """Answer one HTTP request. Never raises: every failure is Kazoo's error envelope."""
-        ctx = RequestContext(http, http.headers.get("x-request-id") or new_id(), self.clock())
+        rid = http.headers.get("x-request-id", "")
+        if not (rid and rid.isascii() and rid.isprintable() and len(rid) <= 255):
+            rid = new_id()  # adopted as sent, unless it could not be echoed in a header
+        ctx = RequestContext(http, rid, self.clock())
         try:
             with self.lock:
                 reply = self._pipeline(ctx, http)
@@ -269,7 +272,7 @@ class Crossbar:
         guess = segs[2] if len(segs) > 2 and segs[1] == "accounts" else ""
         ctx.bucket = self.buckets.consume(
             f"{ctx.remote_addr}/{guess}",
-            35 if ctx.method == PUT and len(segs) == 2 and segs[1] in ("user_auth", "api_auth") else 1,
+            AUTH_COST if ctx.method == PUT and len(segs) == 2 and segs[1] in ("user_auth", "api_auth") else 1,
         )
         if not segs or segs[0] != "v2":
             raise errors.not_found()
@@ -302,20 +305,20 @@ class Crossbar:
                 ctx.verb = verb.upper()
                 if ctx.verb != POST:
                     allowed = [POST, *allowed] if ctx.verb in allowed else [m for m in allowed if m != POST]
-        if ctx.method == "OPTIONS":
-            if not allowed:
-                raise errors.not_found()
+        if not allowed:
+            raise errors.not_found()
+        preflight = ctx.method == "OPTIONS"
+        if not preflight and ctx.method not in allowed:
+            raise errors.invalid_method()
+        if route.account_id is not None:
+            self._check_account(route)
+        if preflight:
+            # CORS preflight: Cowboy answers it after malformed_request; authentication is skipped.
             methods = list(allowed)
             wanted = ctx.headers.get("access-control-request-method", "").upper()
             if wanted and wanted not in methods:
                 methods.append(wanted)
             return Reply(200, b"", [("X-Request-ID", ctx.request_id), *envelope.cors_headers(methods)], None)
-        if not allowed:
-            raise errors.not_found()
-        if ctx.method not in allowed:
-            raise errors.invalid_method()
-        if route.account_id is not None:
-            self._check_account(route)
         public = endpoint.is_public(self, ctx, route)
         if not public:
             if ctx.claims is None:

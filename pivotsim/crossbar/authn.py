@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import envelope, errors
 from .accounts import ACCOUNTS_DB, live_accounts, normalize_account_name
-from .auth import AUTH_COST
 from .base import DELETE, GET, PUT, Endpoint, Route, account_db, require_object
 from .envelope import Reply
 from .request import RequestContext
@@ -72,9 +71,6 @@ class UserAuth(Endpoint):
     def is_public(self, cb: Crossbar, ctx: RequestContext, route: Route) -> bool:
         return not route.args and ctx.verb == PUT
 
-    def bucket_cost(self, ctx: RequestContext, route: Route) -> int:
-        return AUTH_COST if not route.args else 1
-
     def handle(self, cb: Crossbar, ctx: RequestContext, route: Route) -> Reply:
         if route.args:
             return self._read_token(cb, ctx, route)
@@ -86,6 +82,8 @@ class UserAuth(Endpoint):
                 if user.get("pvt_deleted") or user.get("enabled") is False:
                     continue
                 if user.get(field) == data["credentials"]:
+                    if account.get("enabled") is False:
+                        raise errors.single_validation("account", "disabled", {"message": "account disabled"})
                     claims = {"account_id": account["_id"], "owner_id": user["_id"], "method": "cb_user_auth"}
                     return cb.login(ctx, claims, auth_response(cb, account, user["_id"]))
         raise errors.invalid_credentials()
@@ -111,9 +109,6 @@ class ApiAuth(Endpoint):
 
     def is_public(self, cb: Crossbar, ctx: RequestContext, route: Route) -> bool:
         return True
-
-    def bucket_cost(self, ctx: RequestContext, route: Route) -> int:
-        return AUTH_COST
 
     def handle(self, cb: Crossbar, ctx: RequestContext, route: Route) -> Reply:
         data, errs = check(API_AUTH, require_object(ctx))

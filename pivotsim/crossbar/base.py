@@ -57,9 +57,6 @@ class Endpoint:
     def authorize(self, cb: Crossbar, ctx: RequestContext, route: Route) -> None:
         """Raise 403 for module-specific rules; account-tree checks are done by the pipeline."""
 
-    def bucket_cost(self, ctx: RequestContext, route: Route) -> int:
-        return 1
-
     def handle(self, cb: Crossbar, ctx: RequestContext, route: Route) -> Reply:  # pragma: no cover
         raise errors.not_found()
 

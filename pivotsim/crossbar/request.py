@@ -72,7 +72,6 @@ class RequestContext:
         "remote_addr",
         "files",
         "bucket",
-        "bucket_cost",
     )
 
     def __init__(self, http: HTTPInput, request_id: str, now: float) -> None:
@@ -103,7 +102,6 @@ class RequestContext:
         self.remote_addr = http.remote_addr
         self.files: list[bytes] = []
         self.bucket: tuple[int, int] | None = None
-        self.bucket_cost = 1
 
     @property
     def authenticated(self) -> bool:

@@ -29,10 +29,6 @@ def gregorian(unix: float) -> int:
     return int(unix) + GREGORIAN_OFFSET
 
 
-def unix_from_gregorian(greg: int) -> int:
-    return int(greg) - GREGORIAN_OFFSET
-
-
 _last_stamp: tuple[int, str] = (-1, "")
 
 

@@ -209,3 +209,11 @@ def test_tokens_work_across_the_account_tree(kz: Kz, alpha: tuple[str, str], bet
                  {"message": "forbidden"})
     children = assert_success(kz.call("GET", f"/v2/accounts/{master_acct}/children", token=master))
     assert sorted(c["name"] for c in children) == ["Alpha", "Beta"]
+
+
+def test_disabled_account_is_a_400(kz: Kz, alpha: tuple[str, str]) -> None:
+    admin, _ = kz.login("admin", "admin", "Master")
+    _, acct = alpha
+    assert_success(kz.call("PATCH", f"/v2/accounts/{acct}", {"enabled": False}, token=admin))
+    r = kz.call("PUT", "/v2/user_auth", {"credentials": creds("john", "12345"), "account_name": "Alpha"})
+    assert_error(r, 400, "validation error", {"account": {"disabled": {"message": "account disabled"}}})

@@ -247,3 +247,15 @@ def test_account_alias(kz: Kz, alpha: tuple[str, str]) -> None:
     r = kz.call("GET", f"/v2/accounts/{acct}", token=token)
     assert assert_success(r)["name"] == "Alpha"
     assert_error(kz.call("GET", "/v2/account/callflows"), 401, "invalid credentials", {})
+
+
+def test_a_request_id_that_cannot_be_echoed_is_replaced(kz: Kz) -> None:
+    r = kz.call("GET", "/v2/nope", headers={"X-Request-ID": "a" * 300})
+    assert re.match(r"^[0-9a-f]{32}$", r.body["request_id"])
+    assert r.headers["x-request-id"] == r.body["request_id"]
+
+
+def test_cors_preflight_still_checks_the_account_id(kz: Kz) -> None:
+    r = kz.call("OPTIONS", "/v2/accounts/short/callflows", headers={"Origin": "http://x"})
+    assert_error(r, 404, "bad identifier", {"message": "invalid account_id 'short'"})
+    assert_error(kz.call("OPTIONS", "/v2/accounts/" + "a" * 32 + "/nope"), 404, "not_found")
