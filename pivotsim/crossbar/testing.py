@@ -72,7 +72,9 @@ class FakeKazoo:
 
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kazoo", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-kazoo", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

@@ -156,6 +156,7 @@ def test_serve_arguments_merge_with_the_seed_file(tmp_path: Path) -> None:
         (["--caller", "nobody"], "CONTACT=SCRIPT"),
         (["--seed", "/nonexistent/seed.yaml"], "--seed"),
         (["--account", "A", "--caller", "+1=busy", "--token-ttl", "0"], "--token-ttl"),
+        (["--connect-to", "nowhere"], "--connect-to"),
     ],
 )
 def test_serve_usage_errors(argv: list[str], message: str) -> None:
@@ -184,3 +185,38 @@ def test_register_adds_serve_to_a_parser() -> None:
 
 def test_default_seed_in_tests_is_three_accounts() -> None:
     assert [a["name"] for a in SEED["accounts"]] == ["Master", "Alpha", "Beta"]
+
+
+def test_serve_with_the_blacklist_and_connect_to_reaches_a_local_pivot_server() -> None:
+    """The stock-Kazoo set-up: localhost is refused, so the voice_url names a host that --connect-to maps."""
+    import threading
+
+    from flask import Flask
+    from werkzeug.serving import make_server
+
+    hits: list[str] = []
+    pivot_app = Flask("local-pivot")
+
+    @pivot_app.route("/pivot")
+    def pivot_view() -> dict:
+        hits.append("hit")
+        return {"module": "hangup", "data": {}}
+
+    server = make_server("127.0.0.1", 0, pivot_app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = build_app(_args("--account", "A", "--user", "u:p", "--kazoo-blacklist", "--sync-calls",
+                              "--connect-to", f"pivot.example:80:127.0.0.1:{server.port}"))
+        kz = Kz(app)
+        token, acct = kz.login("u", "p", "A")
+        refused = kz.call("PUT", f"/v2/accounts/{acct}/callflows", pivot_callflow("http://127.0.0.1/pivot"), token=token)
+        assert "flow.data.voice_url" in refused.body["data"]
+        assert_success(kz.call("PUT", f"/v2/accounts/{acct}/callflows", pivot_callflow("http://pivot.example/pivot"),
+                               token=token), 201)
+        assert_success(kz.call("PUT", f"/v2/accounts/{acct}/resources", RESOURCE, token=token), 201)
+        c2c = kz.call("PUT", f"/v2/accounts/{acct}/clicktocall", {"name": "c", "extension": "1"}, token=token).data
+        kz.call("GET", f"/v2/accounts/{acct}/clicktocall/{c2c['id']}/connect", token=token, query="contact=12223334444")
+        assert hits == ["hit"]
+    finally:
+        server.shutdown()
