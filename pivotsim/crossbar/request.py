@@ -290,7 +290,8 @@ def _set_envelope(ctx: RequestContext, value: Any) -> None:
         ctx.data = {}
         return
     if not isinstance(value, dict):
-        raise errors.invalid_json("invalid JSON envelope")
+        # Kazoo's envelope normaliser crashes on a non-object and answers its default message.
+        raise errors.invalid_json("All JSON must be valid")
     envelope: dict[str, Any] = {}
     for key, val in value.items():
         envelope[key.lower().replace("-", "_")] = val

@@ -4,7 +4,7 @@ Documents are created through the fake's own pipeline (a PUT with a token for th
 account), so a seeded callflow is validated, normalised and defaulted exactly like one
 created over HTTP. Format (YAML or a dict)::
 
-    accounts:                      # the first is the master account; the rest its children
+    accounts:                      # the first is the master account (unless there is one); the rest its children
       - name: Tutorial
         id: 0123456789abcdef0123456789abcdef   # optional; likewise realm, api_key
         users: [{username: john, password: "12345"}]
@@ -83,11 +83,17 @@ def apply_seed(cb: Crossbar, seed: Mapping[str, Any]) -> None:
     accounts = seed.get("accounts") or []
     if not isinstance(accounts, list):
         raise SeedError("accounts: a list of accounts")
-    master: dict[str, Any] | None = None
-    for index, spec in enumerate(accounts):
-        parent = None if index == 0 else master
-        doc = _seed_account(cb, spec, parent, default_admin=index == 0)
-        if index == 0:
+    # Kazoo has one master account: the first seeded account becomes it, unless there is one
+    # already (a restart with --state, or a second seed), whose sub-accounts the others become.
+    master_id = cb.master_account_id()
+    master = cb.store.get(ACCOUNTS_DB, master_id) if master_id else None
+    for spec in accounts:
+        name = spec.get("name") if isinstance(spec, Mapping) else None
+        is_master = master is None or (
+            isinstance(name, str) and normalize_account_name(name) == normalize_account_name(str(master.get("name", "")))
+        )
+        doc = _seed_account(cb, spec, None if is_master else master, default_admin=master is None)
+        if master is None:
             master = doc
     for i, res in enumerate(seed.get("global_resources") or []):
         if master is None or not master.get("pvt_superduper_admin"):

@@ -259,3 +259,9 @@ def test_cors_preflight_still_checks_the_account_id(kz: Kz) -> None:
     r = kz.call("OPTIONS", "/v2/accounts/short/callflows", headers={"Origin": "http://x"})
     assert_error(r, 404, "bad identifier", {"message": "invalid account_id 'short'"})
     assert_error(kz.call("OPTIONS", "/v2/accounts/" + "a" * 32 + "/nope"), 404, "not_found")
+
+
+def test_a_json_body_that_is_not_an_object(kz: Kz, alpha: tuple[str, str]) -> None:
+    token, acct = alpha
+    r = kz.call("PUT", f"/v2/accounts/{acct}/clicktocall", raw="[1, 2]", token=token)
+    assert_error(r, 400, "validation error", {"json": {"invalid": {"message": "All JSON must be valid", "target": "body"}}})

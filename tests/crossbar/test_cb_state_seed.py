@@ -220,3 +220,15 @@ def test_serve_with_the_blacklist_and_connect_to_reaches_a_local_pivot_server() 
         assert hits == ["hit"]
     finally:
         server.shutdown()
+
+
+def test_a_second_seed_adds_sub_accounts_of_the_master(clock: Clock, pivot: PivotStub) -> None:
+    from pivotsim.crossbar.seed import apply_seed
+
+    kz = Kz(make_app(clock, pivot))
+    apply_seed(kz.cb, {"accounts": [{"name": "Gamma", "users": ["g:pw"]}, {"name": "Master", "users": ["root:pw"]}]})
+    master = kz.cb.master_account_id()
+    gamma = next(a for a in kz.cb.store.of_type("accounts", "account") if a["name"] == "Gamma")
+    assert gamma["pvt_tree"] == [master] and not gamma["pvt_superduper_admin"]
+    assert len([a for a in kz.cb.store.of_type("accounts", "account") if not a["pvt_tree"]]) == 1
+    assert kz.login("root", "pw", "Master")[1] == master
