@@ -196,6 +196,7 @@ class PivotSession:
         )
         rec.debug = self.debug
         rec.iteration = self.iteration
+        rec.timeout_ms = self.timeout_ms
         if json_params is not None:
             rec.json = json_params
             rec.body_sent = body.decode()

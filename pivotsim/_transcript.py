@@ -50,6 +50,7 @@ class RequestRecord:
     outcome: str | None = None
     node_path: str = ""
     iteration: int = 1
+    timeout_ms: int = 0  # the req_timeout_ms in force for this request
     debug: bool = False
     json_errors: bool = False
 

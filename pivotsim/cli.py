@@ -182,7 +182,7 @@ def _load_fixtures(path: str | None) -> Any:
 
 
 def _cmd_call(args: argparse.Namespace) -> int:
-    from . import Caller, CallProperties, Options, place_call, render_text
+    from . import Caller, CallProperties, place_call, render_text
     from ._targets import TargetError
 
     if args.req_timeout_ms is not None and args.req_timeout_ms > 5000:

@@ -7,7 +7,8 @@
 * Fixtures: ``pivotsim`` places calls and checks them in order
   (:class:`pivotsim.scenario.testing.Pivotsim`); ``pivot_server`` serves canned
   Pivot replies through requests-mock, without a server
-  (:class:`pivotsim.scenario.testing.PivotServer`).
+  (:class:`pivotsim.scenario.testing.PivotServer`); ``fake_kazoo`` is a fresh fake
+  Crossbar API per test (:class:`pivotsim.crossbar.testing.FakeKazoo`).
 """
 
 from __future__ import annotations
@@ -112,3 +113,15 @@ def pivot_server() -> Iterator[Any]:
 
     with PivotServer() as server:
         yield server
+
+
+@pytest.fixture
+def fake_kazoo() -> Iterator[Any]:
+    """A fresh fake Kazoo Crossbar per test (account ``pivotsim``, user ``john``/``12345``)."""
+    from pivotsim.crossbar.testing import FakeKazoo
+
+    fake = FakeKazoo()
+    try:
+        yield fake
+    finally:
+        fake.close()

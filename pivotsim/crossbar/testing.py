@@ -1,4 +1,4 @@
-"""The ``fake_kazoo`` pytest fixture: a fake Kazoo your code provisions and dials, per test.
+"""What the ``fake_kazoo`` pytest fixture yields: a fake Kazoo your code provisions and dials.
 
 ``fake_kazoo.url`` is a real server on 127.0.0.1 (for code that uses ``requests``),
 ``fake_kazoo.client`` the same app in-process. Calls placed by ``connect`` go to the
@@ -11,10 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from .api import Crossbar
 from .app import create_app, crossbar_of
@@ -159,13 +156,3 @@ class FakeKazoo:
 
     def wait_for_calls(self, timeout: float = 30.0) -> bool:
         return self.crossbar.wait_for_calls(timeout)
-
-
-@pytest.fixture(name="fake_kazoo")
-def fake_kazoo() -> Iterator[FakeKazoo]:
-    """A fresh fake Kazoo per test (account ``pivotsim``, user ``john``/``12345``)."""
-    fake = FakeKazoo()
-    try:
-        yield fake
-    finally:
-        fake.close()

@@ -564,6 +564,9 @@ def end_checks(spec: m.EndSpec, t: Transcript, scope: Mapping[str, Any], *,
     for key, budget in budgets:
         slow = []
         for r in t.requests:
+            if key == "max_latency_pct" and r.timeout_ms:
+                # each request against its own node's req_timeout_ms (nested pivots set their own)
+                budget = r.timeout_ms * (spec.max_latency_pct or 0) / 100.0
             if r.status is None and r.outcome in ("no_reply",) or r.elapsed_ms > budget:
                 slow.append(Mismatch(f"requests[{r.index}]", f"<= {budget:g} ms",
                                      f"{r.elapsed_ms:.1f} ms" + (f" ({r.error})" if r.error else ""),

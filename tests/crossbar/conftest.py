@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from cb_support import Clock, Kz, PivotStub, make_app
 
-from pivotsim.crossbar.testing import fake_kazoo  # noqa: F401  (the fixture, until the plugin has it)
-
 
 @pytest.fixture
 def clock() -> Clock:
