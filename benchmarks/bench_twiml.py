@@ -12,15 +12,13 @@ Run: ``python benchmarks/bench_twiml.py [--rounds N] [--no-check]``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_engine import compare  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 
 from pivotsim._caller import Caller  # noqa: E402
@@ -55,19 +53,6 @@ def make_app() -> Flask:
         return twiml("<Say>Goodbye.</Say><Hangup/>")
 
     return app
-
-
-def compare(sim: Callable[[], Any], direct: Callable[[], Any], rounds: int, inner: int) -> tuple[float, float]:
-    """Median seconds per call of each side over ``rounds`` interleaved batches of ``inner`` calls."""
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(rounds):
-        for fn, acc in ((sim, a), (direct, b)):
-            start = time.perf_counter()
-            for _ in range(inner):
-                fn()
-            acc.append((time.perf_counter() - start) / inner)
-    return statistics.median(a), statistics.median(b)
 
 
 def main() -> int:

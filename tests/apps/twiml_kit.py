@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
+from pivot_apps import live_server  # noqa: F401  (re-exported for the TwiML tests)
 
 from pivotsim._call import CallProperties
 from pivotsim._caller import Caller
@@ -107,19 +105,6 @@ def place(
     if not isinstance(caller, Caller):
         caller = Caller(list(caller))
     return engine.run(flow, caller=caller, fixtures=fixtures, call=call)
-
-
-@contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def codes(t: Transcript) -> list[str]:
