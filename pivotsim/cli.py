@@ -95,6 +95,8 @@ def _add_call_parser(sub: Any) -> None:
     c.add_argument("--caller-id-number", default=None)
     c.add_argument("--from", dest="from_user", default=None, help="SIP From user")
     c.add_argument("--to", dest="to_user", default=None, help="SIP To (and Request) user: the number dialled")
+    c.add_argument("--request", dest="request_user", default=None, help="SIP Request-URI user (default: --to)")
+    c.add_argument("--realm", default=None, help="the account's SIP realm, for From/To/Request-Realm")
     c.add_argument("--cav", action="append", default=[], metavar="KEY=VALUE",
                    help="a Custom Application Var already on the call (repeatable)")
     c.add_argument("--sip-header", action="append", default=[], metavar="KEY=VALUE", help="a custom SIP header")
@@ -202,7 +204,10 @@ def _cmd_call(args: argparse.Namespace) -> int:
         caller_id_number=args.caller_id_number,
         from_user=args.from_user,
         to_user=args.to_user,
-        request_user=args.to_user,
+        request_user=args.request_user or args.to_user,
+        from_realm=args.realm,
+        to_realm=args.realm,
+        request_realm=args.realm,
         language=args.language,
         custom_application_vars=cavs,
         custom_sip_headers=headers,

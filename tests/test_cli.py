@@ -58,12 +58,14 @@ def test_silence_at_the_menu_says_goodbye(capsys) -> None:
 
 def test_caller_options_reach_the_request(capsys) -> None:
     code, out, _ = run_cli(capsys, "call", BANK, "--caller-id-name", "", "--caller-id-number", "+15550100",
-                           "--cav", "campaign=spring", "--to", "+15550199", "--hangup", "--json")
+                           "--cav", "campaign=spring", "--to", "+15550199", "--hangup", "--json",
+                           "--realm", "acme.sip.example.net", "--request", "5550199")
     params = dict(json.loads(out)["requests"][0]["params"])
     assert "Caller-ID-Name" not in params
     assert params["Caller-ID-Number"] == "+15550100"
     assert params["Custom-Application-Vars[campaign]"] == "spring"
-    assert params["Request"] == "+15550199"
+    assert params["Request"] == "5550199" and params["To"] == "+15550199"
+    assert params["From-Realm"] == params["To-Realm"] == params["Request-Realm"] == "acme.sip.example.net"
     assert json.loads(out)["end"]["reason"] == "caller_hangup"
 
 
