@@ -8,6 +8,7 @@ an in-process WSGI app, and a plain callable (handy for canned replies).
 from __future__ import annotations
 
 import io
+import re
 import json as _json
 import sys
 import time
@@ -89,6 +90,20 @@ def parse_connect_to(specs: Iterable[str]) -> dict[tuple[str, int], tuple[str, i
             raise ValueError(f"--connect-to ports must be numbers, got {spec!r}") from None
         out[(h1.lower(), port1)] = (h2, port2)
     return out
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+
+
+def _short(exc: BaseException, kind: str) -> str:
+    """requests' messages repeat the whole URL; keep the reason a person needs."""
+    text = str(exc)
+    found = _ERRNO.findall(text)
+    if found:
+        return found[-1].strip()
+    if kind == "timeout":
+        return "timed out"
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _default_port(parts: SplitResult) -> int:
@@ -173,15 +188,15 @@ class HTTPTransport(BaseTransport):
             exc.elapsed_ms = (time.perf_counter() - start) * 1000
             raise
         except (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout) as exc:
-            raise TransportError("timeout", str(exc), (time.perf_counter() - start) * 1000) from None
+            raise TransportError("timeout", _short(exc, "timeout"), (time.perf_counter() - start) * 1000) from None
         except req.exceptions.ConnectionError as exc:
             text = str(exc)
             kind = "dns" if ("NameResolution" in text or "getaddrinfo" in text) else "connect"
-            raise TransportError(kind, text, (time.perf_counter() - start) * 1000) from None
+            raise TransportError(kind, _short(exc, kind), (time.perf_counter() - start) * 1000) from None
         except (req.exceptions.InvalidURL, req.exceptions.MissingSchema, req.exceptions.InvalidSchema) as exc:
-            raise TransportError("invalid_url", str(exc)) from None
+            raise TransportError("invalid_url", _short(exc, "invalid_url")) from None
         except req.exceptions.RequestException as exc:
-            raise TransportError("connect", str(exc), (time.perf_counter() - start) * 1000) from None
+            raise TransportError("connect", _short(exc, "connect"), (time.perf_counter() - start) * 1000) from None
         elapsed = (time.perf_counter() - start) * 1000
         if elapsed > request.timeout_ms:
             raise TransportError("timeout", f"no complete reply within {request.timeout_ms} ms", elapsed)
