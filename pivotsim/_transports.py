@@ -8,8 +8,8 @@ an in-process WSGI app, and a plain callable (handy for canned replies).
 from __future__ import annotations
 
 import io
-import re
 import json as _json
+import re
 import sys
 import time
 import traceback
