@@ -35,6 +35,10 @@ class Reply:
     detail: str = ""
 
 
+#: A JSON reply nested deeper than Python can parse or validate (Kazoo's Erlang can).
+TOO_DEEP = object()
+
+
 def _xml_types(ctype: str) -> bool:
     return ctype in ("text/xml", "application/xml")
 
@@ -66,9 +70,13 @@ def classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any
             return "kazoo", json.loads(text), ""
         except ValueError as exc:
             return "json_error", None, f"invalid JSON: {exc}"
+        except RecursionError:
+            return "kazoo", TOO_DEEP, ""
     # Any other type: TwiML first, then Kazoo JSON, but a JSON parse error aborts both.
     try:
         doc = json.loads(text)
+    except RecursionError:
+        return "kazoo", TOO_DEEP, ""
     except ValueError as exc:
         root, _ = twiml.recognize(text)
         if root is not None:
@@ -300,6 +308,8 @@ class PivotSession:
         ctx = self.ctx
         rec = reply.record
         try:
+            if reply.doc is TOO_DEEP:
+                raise RecursionError
             result = ctx.validator.validate_node(reply.doc)
         except RecursionError:
             ctx.diag("error", "pivotsim.too_deep",

@@ -71,10 +71,9 @@ def test_json_that_is_not_an_object() -> None:
 
 
 def test_deeply_nested_reply() -> None:
-    node: dict = HANGUP
-    for _ in range(300):
-        node = {"module": "noop", "children": {"_": node}}
-    t = run(replies(node))
+    depth = 5000  # deeper than Python's recursion limit, on every version
+    body = '{"module": "noop", "children": {"_": ' * depth + '{"module": "hangup"}' + "}}" * depth
+    t = run(replies(Response(body, content_type="application/json")))
     assert t.end.reason == "error"
     assert "pivotsim.too_deep" in t.diagnostic_codes()
     shallow: dict = HANGUP
