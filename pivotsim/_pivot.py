@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from . import _jiffy
 from ._context import CallContext
 from ._encoding import NullValueError, form_decode
 from ._flow import Continue, Exit, HardStop, Next, Replace
@@ -67,14 +67,14 @@ def classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any
         return "twiml", root, label
     if ctype == "application/json":
         try:
-            return "kazoo", json.loads(text), ""
+            return "kazoo", _jiffy.loads(text), ""
         except ValueError as exc:
             return "json_error", None, f"invalid JSON: {exc}"
         except RecursionError:
             return "kazoo", TOO_DEEP, ""
     # Any other type: TwiML first, then Kazoo JSON, but a JSON parse error aborts both.
     try:
-        doc = json.loads(text)
+        doc = _jiffy.loads(text)
     except RecursionError:
         return "kazoo", TOO_DEEP, ""
     except ValueError as exc:

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._transcript import Transcript
 
-__all__ = ["render_text"]
+__all__ = ["printable", "render_text"]
+
+# C0 controls but tab, DEL, C1 controls, and lone surrogates: a server's reply must
+# not be able to move the cursor, recolour or retitle the terminal of whoever reads
+# the transcript, nor break a UTF-8 writer.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates shown as escapes."""
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
 
 _SKIP = {"module", "request", "response", "answer", "tts", "end", "diagnostic"}
 _VERBOSE_ONLY = {"verb", "twiml_session", "bridge_ended", "beep"}
@@ -148,4 +165,4 @@ def render_text(t: Transcript, *, verbose: bool = False) -> str:
     n_err = sum(1 for d in diags if d.level == "error")
     n_warn = sum(1 for d in diags if d.level == "warning")
     out.append(f"{len(t.requests)} request(s), {n_err} error(s), {n_warn} warning(s)")
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -219,11 +220,8 @@ def _cmd_call(args: argparse.Namespace) -> int:
         args.option, max_steps=args.max_steps, strict_blacklist=args.kazoo_blacklist, faithful=not args.intended
     )
     fixtures = _load_fixtures(args.fixtures)
-    if args.kazoo_schemas:
-        import os
-
-        if not os.path.isdir(args.kazoo_schemas):
-            raise UsageError(f"--kazoo-schemas: {args.kazoo_schemas} is not a directory")
+    if args.kazoo_schemas and not os.path.isdir(args.kazoo_schemas):
+        raise UsageError(f"--kazoo-schemas: {args.kazoo_schemas} is not a directory")
     try:
         transcript = place_call(
             args.target,
@@ -270,8 +268,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as surrogates, which no request can carry."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(arg).decode("ascii", "backslashreplace")
+            raise UsageError(f"argument '{shown}' is not valid UTF-8") from None
+
+
+def _tolerant_output() -> None:
+    """Whatever a server sent, printing it must not be what fails."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        _tolerant_output()
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _check_utf8(argv)
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):

@@ -86,3 +86,49 @@ def test_a_server_that_returns_a_huge_status() -> None:
     t = run(replies(Response("{}", status=700, content_type="application/json")))
     assert t.prompts == ["failure branch"]
     assert t.events_of("prompt")[0].t_ms == 10_000
+
+
+# What Python's json accepts but Kazoo's jiffy rejects takes Kazoo's invalid-JSON path.
+
+def test_a_lone_surrogate_escape_is_invalid_json_as_in_jiffy() -> None:
+    t = run(replies(Response('{"module": "tts", "data": {"text": "hi \\ud800"}}', content_type="application/json")))
+    assert t.end.reason == "hangup"
+    [diag] = [d for d in t.diagnostics if d.code == "reply.json_error"]
+    assert "surrogate \\ud800" in diag.message
+    assert t.requests[0].json_errors
+
+
+def test_a_lone_surrogate_in_a_key_is_invalid_json_too() -> None:
+    t = run(replies(Response('{"module": "tts", "data": {"text": "hi", "\\udc00": 1}}', content_type="text/html")))
+    assert t.end.reason == "hangup"
+    assert "reply.json_error" in t.diagnostic_codes()
+
+
+def test_a_surrogate_pair_is_a_character_not_an_error() -> None:
+    t = run(replies(Response('{"module": "tts", "data": {"text": "hi \\ud83d\\ude00"}}', content_type="application/json")))
+    assert "reply.json_error" not in t.diagnostic_codes()
+    assert t.prompts == ["hi \U0001f600"]
+
+
+def test_nan_is_not_json_to_kazoo() -> None:
+    t = run(replies(Response('{"module": "sleep", "data": {"duration": NaN}}', content_type="application/json")))
+    assert t.end.reason == "hangup"
+    assert "reply.json_error" in t.diagnostic_codes()
+
+
+def test_control_characters_from_a_server_are_escaped_in_the_text_rendering() -> None:
+    t = run(replies(Response('{"module": "tts", "data": {"text": "\\u001b[2J\\u001b]0;owned\\u0007hi"}}',
+                             content_type="application/json")))
+    assert t.prompts == ["\x1b[2J\x1b]0;owned\x07hi"]  # the transcript keeps what was sent
+    text = pivotsim.render_text(t, verbose=True)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J\\x1b]0;owned\\x07hi" in text
+
+
+def test_cli_arguments_that_are_not_utf8_are_a_usage_error(capsys) -> None:
+    from pivotsim.cli import main
+
+    bad = os.fsdecode(b"k=a\xffb")
+    assert main(["call", "pivotsim.examples.bank:app", "--cav", bad]) == 2
+    err = capsys.readouterr().err
+    assert "'k=a\\xffb' is not valid UTF-8" in err and "Traceback" not in err
