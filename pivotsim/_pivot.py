@@ -54,6 +54,12 @@ def classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any
         return "empty", None, "the 200 reply has an empty body"
     raw_ct = resp.headers.get("content-type")
     ctype = raw_ct.split(";", 1)[0].strip() if raw_ct is not None else None
+    if resp.truncated:
+        # pivotsim's own limit, not Kazoo's: httpc would buffer it all. Treat it as a body
+        # Kazoo cannot read, rather than guess at content pivotsim never saw.
+        why = (f"the reply is over {len(resp.body)} bytes, where pivotsim stops reading (its own limit; "
+               "Kazoo would buffer it whole), so pivotsim treats it as a body Kazoo cannot read")
+        return ("not_recognized" if ctype is None or _xml_types(ctype) else "json_error"), None, why
     if text is None:
         # Invalid UTF-8: Kazoo's JSON decoder rejects it; xmerl would too.
         if ctype is None or _xml_types(ctype):

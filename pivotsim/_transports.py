@@ -48,6 +48,8 @@ class HTTPResponse:
     body: bytes
     elapsed_ms: float = 0.0
     note: str | None = None  # e.g. "the app raised ValueError: ..."
+    #: pivotsim stopped reading at its size cap: ``body`` is only the first part.
+    truncated: bool = False
 
     @property
     def content_type(self) -> str | None:
@@ -57,14 +59,19 @@ class HTTPResponse:
 class TransportError(Exception):
     """The request got no HTTP response. ``kind`` tells Kazoo's cases apart.
 
-    Kinds: ``timeout``, ``connect`` (refused/reset), ``dns``, ``invalid_url``,
-    ``too_large``.
+    Kinds: ``timeout``, ``connect`` (refused/reset), ``dns``, ``invalid_url``.
+    (A body over the size cap is not an error: it comes back ``truncated``.)
     """
 
     def __init__(self, kind: str, message: str, elapsed_ms: float = 0.0) -> None:
         super().__init__(message)
         self.kind = kind
         self.elapsed_ms = elapsed_ms
+
+
+def _capped(chunks: list[bytes], limit: int) -> bytes:
+    body = b"".join(chunks)
+    return body[:limit] if len(body) > limit else body
 
 
 class BaseTransport:
@@ -171,15 +178,13 @@ class HTTPTransport(BaseTransport):
             try:
                 chunks: list[bytes] = []
                 size = 0
+                truncated = False
                 for chunk in resp.raw.stream(65536, decode_content=True):
                     size += len(chunk)
-                    if size > self.max_body_bytes:
-                        raise TransportError(
-                            "too_large",
-                            f"reply body over {self.max_body_bytes} bytes",
-                            (time.perf_counter() - start) * 1000,
-                        )
                     chunks.append(chunk)
+                    if size > self.max_body_bytes:
+                        truncated = True  # a gzip bomb stops here too: decoded bytes count
+                        break
                     if (time.perf_counter() - start) * 1000 > request.timeout_ms:
                         raise TransportError("timeout", "whole-request timeout while reading the body")
             finally:
@@ -201,7 +206,8 @@ class HTTPTransport(BaseTransport):
         if elapsed > request.timeout_ms:
             raise TransportError("timeout", f"no complete reply within {request.timeout_ms} ms", elapsed)
         hdrs = {k.lower(): v for k, v in resp.headers.items()}
-        return HTTPResponse(resp.status_code, hdrs, b"".join(chunks), elapsed)
+        return HTTPResponse(resp.status_code, hdrs, _capped(chunks, self.max_body_bytes), elapsed,
+                            truncated=truncated)
 
     def close(self) -> None:
         self.session.close()
@@ -258,6 +264,7 @@ class WSGITransport(BaseTransport):
 
         start = time.perf_counter()
         note = None
+        truncated = False
         try:
             result = self.app(environ, start_response)
             try:
@@ -265,18 +272,17 @@ class WSGITransport(BaseTransport):
                 size = sum(len(c) for c in chunks)
                 for chunk in result:
                     size += len(chunk)
-                    if size > self.max_body_bytes:
-                        raise TransportError("too_large", f"reply body over {self.max_body_bytes} bytes")
                     chunks.append(chunk)
+                    if size > self.max_body_bytes:
+                        break
+                truncated = size > self.max_body_bytes
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
             status = int(str(captured.get("status", "500")).split(" ", 1)[0])
             headers = {k.lower(): v for k, v in captured.get("headers", [])}
-            body = b"".join(chunks)
-        except TransportError:
-            raise
+            body = _capped(chunks, self.max_body_bytes)
         except Exception as exc:  # the app crashed: a real server answers 500
             last = traceback.extract_tb(exc.__traceback__)[-1:]
             where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
@@ -285,7 +291,7 @@ class WSGITransport(BaseTransport):
         elapsed = (time.perf_counter() - start) * 1000
         if elapsed > request.timeout_ms:
             raise TransportError("timeout", f"the app took {elapsed:.0f} ms, over {request.timeout_ms} ms", elapsed)
-        return HTTPResponse(status, headers, body, elapsed, note)
+        return HTTPResponse(status, headers, body, elapsed, note, truncated=truncated)
 
 
 @dataclass

@@ -132,3 +132,32 @@ def test_cli_arguments_that_are_not_utf8_are_a_usage_error(capsys) -> None:
     assert main(["call", "pivotsim.examples.bank:app", "--cav", bad]) == 2
     err = capsys.readouterr().err
     assert "'k=a\\xffb' is not valid UTF-8" in err and "Traceback" not in err
+
+
+# A body over pivotsim's size cap is refused the way Kazoo refuses a body it cannot read,
+# not mistaken for a server that never answered.
+
+def _big(content_type: str | None):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", content_type)] if content_type else [])
+        return [b'{"module": "tts", "data": {"text": "', b"x" * 5000, b'"}}']
+
+    return app
+
+
+def test_a_json_body_over_the_cap_hangs_up_as_unreadable() -> None:
+    engine = pivotsim.Engine(pivotsim.WSGITransport(_big("application/json"), max_body_bytes=1000))
+    t = engine.run(pivotsim.pivot_flow("http://pivot.example/", children={"_": FAILURE}))
+    assert t.end.reason == "hangup" and t.end.t_ms == 0  # no 10 s wait, no _ child
+    [diag] = [d for d in t.diagnostics if d.code == "reply.json_error"]
+    assert "pivotsim stops reading" in diag.message
+    assert t.requests[0].status == 200
+
+
+def test_an_xml_body_over_the_cap_over_http_is_not_a_twiml_document(serve) -> None:
+    with serve(_big(None)) as base:
+        engine = pivotsim.Engine(pivotsim.HTTPTransport(max_body_bytes=1000))
+        t = engine.run(pivotsim.pivot_flow(base + "/", children={"_": FAILURE}))
+    assert t.end.reason == "hangup"
+    assert "reply.not_recognized" in t.diagnostic_codes()
+    assert "reply.no_reply" not in t.diagnostic_codes()
