@@ -75,6 +75,28 @@ class ScenarioFailed(Exception):
         self.result = result
 
 
+class _Crash:
+    """What pytest's ``--junitxml`` (``message=``) and ``-r`` summary read: one line."""
+
+    def __init__(self, path: str, lineno: int, message: str) -> None:
+        self.path, self.lineno, self.message = path, lineno, message
+
+
+class ScenarioRepr:
+    """A failure as pytest shows it: the full report, with a one-line ``reprcrash``."""
+
+    def __init__(self, text: str, headline: str, path: str, lineno: int) -> None:
+        self.text = text
+        self.reprcrash = _Crash(path, lineno, headline)
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -89,9 +111,15 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
-            from pivotsim.scenario.reporters import format_failure
+            from pivotsim.scenario.reporters import format_failure, one_line
 
-            return format_failure(excinfo.value.result)
+            result = excinfo.value.result
+            f = result.first_failure
+            loc = f.loc if f is not None else (result.error_loc or result.scenario.loc)
+            from pivotsim.scenario.reporters.text import escape_controls
+
+            return ScenarioRepr(escape_controls(format_failure(result)), escape_controls(one_line(result)),
+                                str(self.path), loc.line)
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Any, int, str]:

@@ -9,6 +9,7 @@ that does not import, an unset variable), bad options, or ``-k`` selecting nothi
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from typing import Any
@@ -46,7 +47,10 @@ _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 
 
 def keyword_matcher(expr: str) -> Any:
-    """``-k`` as pytest reads it: words match case-insensitive substrings; and, or, not, ( )."""
+    """``-k`` as pytest reads it: words match case-insensitive substrings; and, or, not, ( ).
+
+    Unlike pytest, adjacent words mean ``and``: ``-k "silent caller"`` selects ids holding both.
+    """
     tokens = [t for t in _TOKEN.findall(expr) if t]
     pos = 0
 
@@ -69,8 +73,9 @@ def keyword_matcher(expr: str) -> Any:
 
     def p_and() -> Any:
         left = p_not()
-        while peek() == "and":
-            take()
+        while peek() not in (None, ")", "or"):  # adjacent words: "silent caller" is "silent and caller"
+            if peek() == "and":
+                take()
             right = p_not()
             left = (lambda a, b: lambda text: a(text) and b(text))(left, right)
         return left
@@ -109,7 +114,7 @@ def keyword_matcher(expr: str) -> Any:
 def _cmd_run(args: argparse.Namespace) -> int:
     from ..cli import UsageError
     from .loader import SourceError, load_paths
-    from .reporters import TextReporter, write_json, write_junit
+    from .reporters import TextReporter, write_json, write_junit, write_junit_problems
     from .runner import Runner
 
     variables: dict[str, str] = {}
@@ -124,16 +129,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
             select = keyword_matcher(args.keyword)
         except ValueError as exc:
             raise UsageError(f"-k {args.keyword!r}: {exc}") from None
+    for option, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
+        if path:
+            _check_writable(option, path)
     reporter = TextReporter(verbose=args.verbose, quiet=args.quiet,
                             progress=False if args.no_progress else None)
     started = time.perf_counter()
+    warnings: list[str] = []
     try:
-        scenarios = load_paths(args.paths, variables=variables)
+        scenarios = load_paths(args.paths, variables=variables, warnings=warnings)
     except SourceError as exc:
         reporter.problems(exc.problems)
         n = len(exc.problems)
         reporter.problems([f"{n} problem{'s' if n != 1 else ''} in the scenario files; nothing was run"])
+        if args.junit_xml:  # CI looks for the report: give it one testcase per file that did not load
+            write_junit_problems(args.junit_xml, exc.problems)
         return 2
+    reporter.problems(warnings)
     if select is not None:
         scenarios = [s for s in scenarios if select((s.id + " " + " ".join(s.tags)).lower())]
         if not scenarios:
@@ -159,6 +171,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if "error" in statuses:
         return 2
     return 1 if "failed" in statuses else 0
+
+
+def _check_writable(option: str, path: str) -> None:
+    """A report that cannot be written should fail in a second, not after the whole run."""
+    from ..cli import UsageError
+
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: the folder {os.path.dirname(path) or '.'} does not exist")
+    if not os.access(target if os.path.exists(target) else folder, os.W_OK):
+        raise UsageError(f"{option} {path}: not writable")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._encoding import form_decode
 from .._transcript import RequestRecord, Transcript
 from . import model as m
 from .matchers import MISSING, Matcher, Mismatch, Range, compare, show, to_jsonable
 from .template import substitute
 
-__all__ = ["Checker", "Outcome", "request_view", "reply_view", "nested_params", "twiml_verbs", "read_path"]
+__all__ = ["Checker", "Outcome", "request_params", "request_view", "reply_view", "nested_params", "twiml_verbs", "read_path"]
 
 
 @dataclass
@@ -84,13 +85,25 @@ def nested_params(pairs: list[list[str]] | None) -> dict[str, Any]:
     return out
 
 
+def request_params(rec: RequestRecord) -> Any:
+    """The fields as the server reads them (Flask's ``request.values``, PHP's ``$_REQUEST``):
+    the URL's own query fields, then the ones Kazoo sent. A GET's record already holds the
+    whole query; a POST's form body follows the URL's fields (a name in both is a list, URL
+    value first); with a JSON body the body's keys win over same-named URL fields."""
+    own = form_decode(urlsplit(rec.url).query) if rec.method != "GET" else []
+    if rec.json is not None:
+        if not own or not isinstance(rec.json, dict):
+            return rec.json
+        return {**nested_params(own), **rec.json}
+    return nested_params(own + list(rec.params or []))
+
+
 def request_view(rec: RequestRecord) -> dict[str, Any]:
     parts = urlsplit(rec.url)
+    params = request_params(rec)
     if rec.json is not None:
-        params: Any = rec.json
         body_format = "json"
     else:
-        params = nested_params(rec.params)
         body_format = "query" if rec.method == "GET" else "form"
     return {
         "index": rec.index,
@@ -202,6 +215,10 @@ def read_path(root: Any, path: str) -> Any:
     return cur
 
 
+_HEADERS_HINT = ("request headers are the ones Kazoo itself sets: Content-Type on a POST, nothing else; "
+                 "Host, User-Agent and the like come from the HTTP client, not from Kazoo")
+
+
 # -- the checker ---------------------------------------------------------------------------
 
 
@@ -227,9 +244,10 @@ class Checker:
                 return pos, self.events[pos]
         return None
 
-    def next_timeout(self) -> int | None:
-        """The next input point after the cursor where nothing was pressed."""
-        for pos in range(self.cursor + 1, len(self.events)):
+    def next_timeout(self, after: int | None = None) -> int | None:
+        """The next input point after the cursor (or ``after``) where nothing was pressed."""
+        start = self.cursor if after is None else after
+        for pos in range(start + 1, len(self.events)):
             e = self.events[pos]
             if e.type in ("collected", "menu_input") and not e.details.get("digits"):
                 return pos
@@ -301,8 +319,12 @@ class Checker:
                                              "purpose")), scope)
         if isinstance(expected.get("method"), str):
             expected["method"] = expected["method"].upper()
-        return self._result(expected, view, pos, f"request {rec.index} {rec.method} {view['path']}",
-                            strict=self._strict(step))
+        out = self._result(expected, view, pos, f"request {rec.index} {rec.method} {view['path']}",
+                           strict=self._strict(step))
+        for mm in out.mismatches:
+            if mm.path.startswith("headers.") and mm.actual is MISSING and not mm.why:
+                mm.why = _HEADERS_HINT + (" (none on a GET)" if rec.method == "GET" else "")
+        return out
 
     def _check_reply(self, step: m.ReplyStep, scope: dict[str, Any]) -> Outcome:
         if self.current_request is not None:

@@ -90,6 +90,8 @@ _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a numbe
 
 
 def _shape(sub: Mapping[str, Any]) -> str:
+    if "title" in sub:  # a branch that names itself (a case-insensitive pattern, say)
+        return str(sub["title"])
     ref = sub.get("$ref", "")
     if ref.endswith("/matcher"):
         return "a matcher (!re, !type, !absent, !any)"
@@ -123,6 +125,18 @@ def _suggest_var(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean ${{{close[0]}}}?)" if close else ""
 
 
+def _wrong_shape(err: Any) -> bool:
+    """The value is not of this branch's kind at all (not merely wrong inside)."""
+    if err.relative_path:
+        return False
+    if err.validator in ("type", "enum", "const"):
+        return True
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        return all(_wrong_shape(c) for c in err.context if not c.relative_path) and \
+            not any(c.relative_path for c in err.context)
+    return False
+
+
 def _leaf_errors(err: Any) -> list[Any]:
     """For oneOf/anyOf, the errors of the one branch that fits the value's shape."""
     if err.validator not in ("oneOf", "anyOf") or not err.context:
@@ -133,10 +147,16 @@ def _leaf_errors(err: Any) -> list[Any]:
     def template_branch(errs: list[Any]) -> bool:  # the ${name} alternative: never the one meant
         return any(c.validator == "pattern" and str(c.validator_value).startswith("\\$\\{") for c in errs)
 
+    def matcher_branch(idx: Any) -> bool:  # a mapping with no $key is never meant as a matcher
+        branches = err.validator_value if isinstance(err.validator_value, list) else []
+        sub = branches[idx] if isinstance(idx, int) and idx < len(branches) else {}
+        return (str(sub.get("$ref", "")).endswith("/matcher") and isinstance(err.instance, dict)
+                and not any(str(k).startswith("$") for k in err.instance))
+
     viable = [
-        errs for errs in groups.values()
-        if not template_branch(errs)
-        and not any(c.validator in ("type", "enum", "const") and not c.relative_path for c in errs)
+        errs for idx, errs in groups.items()
+        if not template_branch(errs) and not matcher_branch(idx)
+        and not any(_wrong_shape(c) for c in errs)
     ]
     if len(viable) == 1:
         return [leaf for c in viable[0] for leaf in _leaf_errors(c)]
@@ -176,6 +196,8 @@ def _format(err: Any, pos: Positions, base: _Path = ()) -> list[Problem]:
                                  f"{{prompt: ...}}, or the word hangup or silence; got {_kind(inst)} {_short(inst)}")]
         return [Problem(loc, f"{where}: expected {_shape(err.schema)}, got {_kind(inst)} {_short(inst)}")]
     if v == "pattern":
+        if "title" in err.schema:
+            return [Problem(loc, f"{where}: expected {err.schema['title']}, got {_short(inst)}")]
         if "0-9*#" in err.validator_value:
             return [Problem(loc, f"{where}: {_short(inst)} is not DTMF digits (0-9, *, #, A-D, or ${{name}})")]
         if "ms|s" in err.validator_value:
@@ -567,10 +589,7 @@ class _Loader:
 
     def load_text(self, text: str, file: str, base_dir: Path) -> list[m.Scenario]:
         problems: list[Problem] = []
-        try:
-            docs = read_documents(text, file)
-        except SourceError:
-            raise
+        docs = read_documents(text, file, problems)
         scenarios: list[m.Scenario] = []
         defaults: Document | None = None
         names: dict[str, Loc] = {}
@@ -583,11 +602,14 @@ class _Loader:
             if "defaults" in doc.value:
                 probs = validate(doc.value, "defaultsDocument", doc.positions)
                 problems.extend(probs)
+                if probs:
+                    problems.extend(_matcher_problems(doc, probs, file, base_dir))
                 defaults = None if probs else doc
                 continue
             probs = validate(doc.value, "scenario", doc.positions)
             if probs:
                 problems.extend(probs)
+                problems.extend(_matcher_problems(doc, probs, file, base_dir))
                 continue
             ctx = _Ctx(file, doc.positions, problems, base_dir)
             built = self._scenario(doc, defaults, ctx)
@@ -807,6 +829,15 @@ class _Loader:
         return spec
 
 
+def _matcher_problems(doc: Document, known: list[Problem], file: str, base_dir: Path) -> list[Problem]:
+    """Malformed matchers (``!type potato``) of a document the schema rejected: it is not
+    built, so without this pass they would only show once the other problems are fixed."""
+    found: list[Problem] = []
+    expected_values(doc.value, _Ctx(file, doc.positions, found, base_dir), ())
+    taken = {str(p.loc) for p in known}
+    return [p for p in found if str(p.loc) not in taken]
+
+
 def _auto_id(values: Mapping[str, Any], i: int) -> str:
     parts = []
     for k, v in values.items():
@@ -880,15 +911,30 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]], *,
-               variables: Mapping[str, Any] | None = None) -> list[m.Scenario]:
-    """Every scenario in the files and folders named. All problems of all files are raised together."""
+               variables: Mapping[str, Any] | None = None,
+               warnings: list[str] | None = None) -> list[m.Scenario]:
+    """Every scenario in the files and folders named. All problems of all files are raised together.
+
+    A file without scenarios (empty, comments only, defaults only) is almost always a
+    mistake: it is a problem when no file has scenarios, else a line in ``warnings``.
+    """
     scenarios: list[m.Scenario] = []
     problems: list[Problem] = []
+    empty: list[str] = []
     for f in find_files(paths):
         try:
-            scenarios.extend(load_file(f, variables=variables))
+            found = load_file(f, variables=variables)
         except SourceError as exc:
             problems.extend(exc.problems)
+            continue
+        if not found:
+            empty.append(_display(f.resolve()))
+        scenarios.extend(found)
+    notes = [f"no scenarios in {name}: a scenario document needs scenario:, target: and steps:" for name in empty]
+    if empty and not scenarios and not problems:
+        problems.extend(Problem(None, note, file=name) for name, note in zip(empty, notes, strict=True))
+    elif warnings is not None:
+        warnings.extend(f"warning: {note}" for note in notes)
     if problems:
         raise SourceError(problems)
     return scenarios

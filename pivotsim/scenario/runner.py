@@ -236,6 +236,21 @@ def _action_outcomes(scn: m.Scenario, script: _Script, consumed: int, t: Transcr
     return out
 
 
+def _after_silence(checker: Checker, count: int, last_timeout: int) -> int:
+    """Move the cursor to just before the last of the ``count`` inputs that timed out, so the
+    next step (``collected: {how: timeout}``, ``branch: timeout``) sees that input itself.
+    Returns that input's position: the next silence looks after it."""
+    found = last_timeout
+    for _ in range(count):
+        nxt = checker.next_timeout(after=max(found, checker.cursor))
+        if nxt is None:
+            break
+        found = nxt
+    if found > last_timeout:
+        checker._advance(found - 1)
+    return found
+
+
 def _label(step: m.Step) -> str:
     if isinstance(step, (m.Press, m.TypeAhead)):
         return f"{step.kind} {step.digits!r}" if step.digits else f"{step.kind} ''"
@@ -394,6 +409,7 @@ class Runner:
         checker = Checker(t, strict=scn.strict)
         saved: dict[str, Any] = {}
         stopped = False
+        last_timeout = -1  # the timed-out input the last silence stood for
         for step in scn.steps:
             if isinstance(step, m.Wait):
                 continue
@@ -404,11 +420,7 @@ class Runner:
                 if out.event is not None:
                     checker._advance(out.event)
                 elif isinstance(step, m.Silence) and out.status == "passed":
-                    for _ in range(step.count):  # move past the input points that timed out
-                        found = checker.next_timeout()
-                        if found is None:
-                            break
-                        checker._advance(found)
+                    last_timeout = _after_silence(checker, step.count, last_timeout)
             else:
                 out = self._expect(checker, step, {**scope, **saved})
             saved.update(out.saved)
@@ -562,22 +574,37 @@ def end_checks(spec: m.EndSpec, t: Transcript, scope: Mapping[str, Any], *,
     if spec.max_latency_pct is not None:
         budgets.append(("max_latency_pct", timeout_ms * spec.max_latency_pct / 100.0))
     for key, budget in budgets:
-        slow = []
-        for r in t.requests:
-            if key == "max_latency_pct" and r.timeout_ms:
-                # each request against its own node's req_timeout_ms (nested pivots set their own)
-                budget = r.timeout_ms * (spec.max_latency_pct or 0) / 100.0
-            if r.status is None and r.outcome in ("no_reply",) or r.elapsed_ms > budget:
-                slow.append(Mismatch(f"requests[{r.index}]", f"<= {budget:g} ms",
-                                     f"{r.elapsed_ms:.1f} ms" + (f" ({r.error})" if r.error else ""),
-                                     f"{r.method} {r.url.split('?', 1)[0]}"))
-        what = f"every request within {budget:g} ms" + (f" ({spec.max_latency_pct:g}% of req_timeout_ms)"
-                                                        if key == "max_latency_pct" else "")
-        worst = max((r.elapsed_ms for r in t.requests), default=0.0)
-        out.append((key, Outcome("failed" if slow else "passed",
-                                 f"{what}; slowest {worst:.1f} ms", slow, f"<= {budget:g} ms",
-                                 round(worst, 3)), spec.locs.get(key, spec.loc)))
+        pct = spec.max_latency_pct if key == "max_latency_pct" else None
+        out.append((key, _latency(t, budget, pct), spec.locs.get(key, spec.loc)))
     return out
+
+
+def _budget(r: Any, budget: float, pct: float | None) -> float:
+    """A request's budget: fixed, or ``pct`` of its own node's req_timeout_ms (nested pivots set their own)."""
+    return r.timeout_ms * pct / 100.0 if pct is not None and r.timeout_ms else budget
+
+
+def _latency(t: Transcript, budget: float, pct: float | None) -> Outcome:
+    """``max_latency_ms``/``_pct``; a failure's headline names the first slow request and its own budget."""
+    slow: list[Mismatch] = []
+    first = None
+    for r in t.requests:
+        limit = _budget(r, budget, pct)
+        if r.status is None and r.outcome in ("no_reply",) or r.elapsed_ms > limit:
+            first = first or (r, limit)
+            slow.append(Mismatch(f"requests[{r.index}]", f"<= {limit:g} ms",
+                                 f"{r.elapsed_ms:.1f} ms" + (f" ({r.error})" if r.error else ""),
+                                 f"{r.method} {r.url.split('?', 1)[0]}"))
+    worst = max((r.elapsed_ms for r in t.requests), default=0.0)
+    rule = f"{pct:g}% of each request's req_timeout_ms" if pct is not None else f"{budget:g} ms"
+    if first is None:
+        return Outcome("passed", f"every request within {rule}; slowest {worst:.1f} ms", [],
+                       f"<= {rule}", round(worst, 3))
+    r, limit = first
+    share = f" ({pct:g}% of its node's req_timeout_ms {r.timeout_ms})" if pct is not None else ""
+    more = f"; {len(slow) - 1} more over budget" if len(slow) > 1 else ""
+    return Outcome("failed", f"request {r.index} ({r.method} {r.url.split('?', 1)[0]}) took {r.elapsed_ms:.1f} ms, "
+                             f"over its budget of {limit:g} ms{share}{more}", slow, f"<= {rule}", round(worst, 3))
 
 
 def run_scenario(scn: m.Scenario, *, variables: Mapping[str, Any] | None = None) -> ScenarioResult:

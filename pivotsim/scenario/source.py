@@ -58,6 +58,13 @@ class Problem:
 
     loc: Loc | None
     message: str
+    #: the file a problem without a place is about (for per-file reports)
+    file: str | None = None
+
+    @property
+    def where(self) -> str | None:
+        """The file this problem is in or about, if known."""
+        return self.loc.file if self.loc else self.file
 
     def __str__(self) -> str:
         return f"{self.loc}: {self.message}" if self.loc else self.message
@@ -222,8 +229,13 @@ class _Builder:
         return out
 
 
-def read_documents(text: str, file: str) -> list[Document]:
-    """Every document in ``text``. Raises :class:`SourceError` with all problems found."""
+def read_documents(text: str, file: str, problems: list[Problem] | None = None) -> list[Document]:
+    """Every document in ``text``. Raises :class:`SourceError` with all problems found.
+
+    Given a ``problems`` list, problems that leave the documents usable (a duplicate
+    key, an unknown tag) go there instead, so the caller can report the rest too;
+    a YAML syntax error still raises, since nothing after it can be read.
+    """
     docs: list[Document] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -243,14 +255,15 @@ def read_documents(text: str, file: str) -> list[Document]:
         raise SourceError([Problem(loc, f"YAML syntax error: {what}{ctx}{hint}")]) from None
     except yaml.YAMLError as exc:
         raise SourceError([Problem(Loc(file, 1, 1), f"YAML error: {exc}")]) from None
-    problems: list[Problem] = []
+    collect = problems is not None
+    found: list[Problem] = problems if problems is not None else []
     for i, node in enumerate(nodes):
         if node is None:
             continue
         b = _Builder(file)
         value = b.build(node, ())
-        problems.extend(b.problems)
+        found.extend(b.problems)
         docs.append(Document(value, b.pos, i, _loc(file, node.start_mark)))
-    if problems:
-        raise SourceError(problems)
+    if found and not collect:
+        raise SourceError(found)
     return docs

@@ -23,7 +23,8 @@ from __future__ import annotations
 import inspect
 import json as _json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import place_call
@@ -33,7 +34,7 @@ from .._transcript import Transcript
 from .expect import Checker, Outcome, nested_params, reply_view, request_view
 from .loader import python_end, python_step
 from .matchers import Absent, AnyValue, Range, Re, Type
-from .source import Loc
+from .source import Loc, Problem, SourceError
 
 __all__ = ["Pivotsim", "Call", "PivotServer", "ReceivedRequest"]
 
@@ -205,18 +206,44 @@ class Call:
         from .loader import load_text
 
         loc = _caller_loc()
-        import textwrap
-
-        body = textwrap.dedent(steps_yaml).strip("\n")
-        text = "scenario: inline\ntarget: unused:unused\nsteps:\n" + "\n".join("  " + ln for ln in body.splitlines())
-        scn = load_text(text, f"{loc.file}:{loc.line}")[0]
+        text, where = _snippet(steps_yaml, loc)
+        try:
+            scn = load_text(text, loc.file)[0]
+        except SourceError as exc:  # a bad step: a clean failure at its line in the test file
+            raise AssertionError("check(): the steps do not load\n"
+                                 + "\n".join(str(where(p)) for p in exc.problems)) from None
         for step in scn.steps:
             if step.kind in ("press", "type_ahead", "silence", "hangup", "wait"):
                 raise TypeError("check() takes expectations only; give caller actions to pivotsim.call(press=...)")
             out = self._checker.check(step, {})
             if not out.ok:
-                raise _fail(out, loc, f"{step.kind} (line {step.loc.line - 3} of the snippet)")
+                raise _fail(out, loc, f"{step.kind} at {where(Problem(step.loc, '')).loc}")
         return self
+
+
+_HEADER = "scenario: inline\ntarget: unused:unused\nsteps:\n"
+
+
+def _snippet(steps_yaml: str, loc: Loc) -> tuple[str, Callable[[Problem], Problem]]:
+    """The steps as a scenario document, and a map from its places to the test file's.
+
+    ``loc`` is the line of the ``check(`` call, where the string literal starts; the
+    snippet is dedented and indented by two, so columns shift by the difference.
+    """
+    lead = len(steps_yaml) - len(steps_yaml.lstrip("\n"))
+    body = textwrap.dedent(steps_yaml).strip("\n")
+    lines = body.splitlines()
+    raw = steps_yaml.strip("\n").splitlines()
+    indent = len(raw[0]) - len(lines[0]) if raw and lines else 0
+    header = _HEADER.count("\n")
+
+    def where(p: Problem) -> Problem:
+        if p.loc is None or p.loc.file != loc.file or p.loc.line <= header:
+            return p
+        line = loc.line + lead + (p.loc.line - header) - 1
+        return Problem(Loc(loc.file, line, max(1, p.loc.col - 2 + indent)), p.message)
+
+    return _HEADER + "\n".join("  " + ln for ln in lines), where
 
 
 class Pivotsim:

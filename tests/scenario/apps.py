@@ -118,3 +118,44 @@ def dental_route() -> Any:
     return jsonify({"module": "set_variables", "data": {"custom_application_vars": {"tries": str(tries)}},
                     "children": {"_": {"module": "tts", "data": {"text": "Sorry, I did not get that."},
                                        "children": {"_": _nested("/")}}}})
+
+
+# A nested pivot whose voice_url carries its own query string (form and JSON bodies).
+query = Flask("query")
+
+
+@query.route("/", methods=["GET"])
+def query_start() -> Any:
+    fmt = request.args.get("fmt", "form")
+    return jsonify({"module": "pivot", "data": {"voice_url": request.host_url + "order?size=large&Language=xx",
+                                                 "method": "post", "req_format": "kazoo", "req_body_format": fmt}})
+
+
+@query.route("/order", methods=["POST"])
+def query_order() -> Any:
+    return jsonify({"module": "tts", "data": {"text": f"A {request.values.get('size')} pizza."}})
+
+
+# Two pivots with their own req_timeout_ms: the second is slow for its 100 ms budget.
+budgets = Flask("budgets")
+
+
+@budgets.route("/", methods=["GET"])
+def budgets_start() -> Any:
+    return jsonify({"module": "pivot", "data": {"voice_url": request.host_url + "next", "method": "post",
+                                                 "req_format": "kazoo", "req_timeout_ms": 100}})
+
+
+@budgets.route("/next", methods=["POST"])
+def budgets_next() -> Any:
+    time.sleep(0.03)
+    return jsonify({"module": "hangup"})
+
+
+# A server whose prompt carries terminal escape sequences.
+escapes = Flask("escapes")
+
+
+@escapes.route("/", methods=["GET"])
+def escapes_start() -> Any:
+    return jsonify({"module": "tts", "data": {"text": "Hi \x1b[2J\x1b]0;pwned\x07 there"}})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -21,12 +22,22 @@ __all__ = ["format_failure", "one_line", "source_excerpt", "focused_diff"]
 _MAX_TRANSCRIPT_LINES = 80
 
 
-@lru_cache(maxsize=64)
 def _lines(file: str) -> tuple[str, ...]:
+    """The file's lines; cached by absolute path and modification time, since the same
+    relative name may be another file after a ``chdir`` (or rewritten since)."""
     try:
-        with open(file, encoding="utf-8") as fh:
-            return tuple(fh.read().splitlines())
+        st = os.stat(file)
     except OSError:
+        return ()
+    return _read_lines(os.path.abspath(file), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return tuple(fh.read().splitlines())
+    except (OSError, UnicodeDecodeError):
         return ()
 
 

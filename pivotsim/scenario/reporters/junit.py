@@ -16,9 +16,10 @@ from datetime import datetime, timezone
 
 from ..._render import render_text
 from ..runner import ScenarioResult
+from ..source import Problem
 from .failure import format_failure, one_line
 
-__all__ = ["junit_document", "write_junit"]
+__all__ = ["junit_document", "junit_problems_document", "write_junit", "write_junit_problems"]
 
 # XML 1.0 cannot carry most control characters, even escaped.
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -29,13 +30,17 @@ def _clean(text: str) -> str:
 
 
 def _classname(file: str) -> str:
-    base = file
+    """The file's path with ``/`` and without ``.pivot.yaml``: ``a.b/c/x.y.pivot.yaml`` is
+    ``a.b/c/x.y``. Dots would make it ambiguous (``a.b.c.x.y``); the path matches the
+    ``file::name[param]`` ids of ``pivotsim run`` and pytest."""
+    base = file.replace(os.sep, "/")
     for suffix in (".pivot.yaml", ".pivot.yml", ".yaml", ".yml"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
             break
-    base = base.replace(os.sep, "/").lstrip("./")
-    return re.sub(r"[/\\]+", ".", base) or "scenarios"
+    while base.startswith("./"):
+        base = base[2:]
+    return re.sub(r"/+", "/", base) or "scenarios"
 
 
 def junit_document(results: list[ScenarioResult], *, name: str = "pivotsim", seconds: float = 0.0) -> ET.Element:
@@ -85,10 +90,35 @@ def junit_document(results: list[ScenarioResult], *, name: str = "pivotsim", sec
     return root
 
 
-def write_junit(path: str, results: list[ScenarioResult], *, seconds: float = 0.0) -> None:
-    root = junit_document(results, seconds=seconds)
+def junit_problems_document(problems: list[Problem], *, name: str = "pivotsim") -> ET.Element:
+    """Files that did not load: one ``<testcase>`` with an ``<error>`` per file, so CI finds a report."""
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_file.setdefault(p.where or "pivotsim", []).append(p)
+    root = ET.Element("testsuites", {"name": name, "tests": str(len(by_file)), "failures": "0",
+                                     "errors": str(len(by_file)), "skipped": "0", "time": "0.000"})
+    for file, probs in by_file.items():
+        suite = ET.SubElement(root, "testsuite", {"name": _clean(file), "tests": "1", "failures": "0",
+                                                  "errors": "1", "skipped": "0", "time": "0.000"})
+        case = ET.SubElement(suite, "testcase", {"classname": _clean(_classname(file)), "name": "load",
+                                                 "file": _clean(file), "time": "0.000"})
+        el = ET.SubElement(case, "error", {"message": _clean(str(probs[0])), "type": "ScenarioFileError"})
+        el.text = _clean("\n".join(str(p) for p in probs))
+    return root
+
+
+def _write(path: str, root: ET.Element) -> None:
     ET.indent(root)
     tree = ET.ElementTree(root)
     with open(path, "wb") as fh:
         tree.write(fh, encoding="utf-8", xml_declaration=True)
         fh.write(b"\n")
+
+
+def write_junit_problems(path: str, problems: list[Problem]) -> None:
+    _write(path, junit_problems_document(problems))
+
+
+def write_junit(path: str, results: list[ScenarioResult], *, seconds: float = 0.0) -> None:
+    _write(path, junit_document(results, seconds=seconds))
+

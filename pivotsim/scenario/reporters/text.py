@@ -6,6 +6,7 @@ before anything else is printed, so logs and pipes never see it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from typing import Any, TextIO
@@ -14,7 +15,18 @@ from ..model import Scenario
 from ..runner import ScenarioResult
 from .failure import format_failure
 
-__all__ = ["TextReporter"]
+__all__ = ["TextReporter", "escape_controls"]
+
+# Control characters a server (or a file) could use to drive the terminal or a CI log:
+# ESC, BEL, CR, backspace, C1... Newline and tab are layout and pass through.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as ``\\x1b``-style escapes, safe to print."""
+    return _CONTROLS.sub(lambda mm: f"\\x{ord(mm.group()):02x}" if ord(mm.group()) < 0x100
+                         else f"\\u{ord(mm.group()):04x}", text)
+
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 _COLOR = {"passed": "32", "failed": "31", "error": "31;1", "skipped": "33"}
@@ -53,6 +65,7 @@ class TextReporter:
         filled = int(width * self.done / self.total)
         count = f"{self.done}/{self.total}"
         room = max(0, cols - width - len(count) - 6)
+        label = escape_controls(label)
         label = label if len(label) <= room else label[: max(0, room - 3)] + "..."
         self.err.write(f"\r\033[K[{'#' * filled}{'.' * (width - filled)}] {count} {label}")
         self.err.flush()
@@ -69,9 +82,10 @@ class TextReporter:
     def _paint(self, status: str, text: str) -> str:
         return f"\033[{_COLOR[status]}m{text}\033[0m" if self.color else text
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, *, painted: str = "") -> None:
+        """Print ``text`` with its control characters escaped; ``painted`` (our own colour codes) goes before it."""
         self._clear_bar()
-        self.out.write(text + "\n")
+        self.out.write(painted + escape_controls(text) + "\n")
         self.out.flush()
 
     def scenario_done(self, r: ScenarioResult) -> None:
@@ -82,7 +96,9 @@ class TextReporter:
             if s.file != self._file:
                 self._file = s.file
                 self._write(s.file)
-            self._write(f"  {self._paint(r.status, _MARK[r.status]):<5} {s.test_name}{self._facts(r)}")
+            mark = _MARK[r.status]
+            self._write(f"{' ' * (5 - len(mark))} {s.test_name}{self._facts(r)}",
+                        painted="  " + self._paint(r.status, mark))
             if self.verbose and not bad:
                 for st in r.steps:
                     note = f"  ({st.outcome.message})" if st.status == "noted" else ""
@@ -119,16 +135,16 @@ class TextReporter:
             for r in bad:
                 f = r.first_failure
                 where = f.loc if f else (r.error_loc or r.scenario.loc)
-                self.out.write(f"  {r.id}  ({where})\n")
+                self.out.write(escape_controls(f"  {r.id}  ({where})") + "\n")
         line = f"{len(results)} scenario{'s' if len(results) != 1 else ''}: {', '.join(parts) or 'none run'} " \
                f"in {seconds:.2f} s"
         self.out.write("\n" + self._paint(status, line) + "\n")
         for x in extra or []:
-            self.out.write(x + "\n")
+            self.out.write(escape_controls(x) + "\n")
         self.out.flush()
 
     def problems(self, lines: list[Any]) -> None:
         self._clear_bar()
         for p in lines:
-            self.err.write(f"{p}\n")
+            self.err.write(escape_controls(str(p)) + "\n")
         self.err.flush()
