@@ -42,19 +42,34 @@ def recognize(text: str) -> tuple[Any, str]:
     return root, ""
 
 
-def signature_hint(rec: RequestRecord) -> str:
-    """A reply that looks like Twilio request validation refusing Kazoo's unsigned request."""
+def signature_hint(rec: RequestRecord) -> tuple[str, str]:
+    """``(level, message)`` when a 401/403 reply may be Twilio request validation, else ``("", "")``.
+
+    Twilio's documented ``validate_twilio_request`` decorator answers a bare ``abort(403)``,
+    whose page names neither a signature nor Twilio, so every 401/403 gets the hint: a
+    warning when the body says so, info otherwise (the refusal itself is already reported;
+    the hint is the likely cause, not a certain one).
+    """
     if rec.status not in (401, 403):
-        return ""
+        return "", ""
     body = (rec.body or "").lower()
-    if "signature" in body or "twilio" in body:
-        return (
-            f"the server answered HTTP {rec.status} and its reply mentions a "
-            f"{'signature' if 'signature' in body else 'Twilio'}: Kazoo sends no X-Twilio-Signature "
-            "(nor any auth header), so Twilio request validation always rejects it. Turn validation "
-            "off for Kazoo, or check a secret in the URL instead"
-        )
-    return ""
+    mentions = "signature" if "signature" in body else "Twilio" if "twilio" in body else ""
+    why = (
+        f"its reply mentions a {mentions}"
+        if mentions
+        else "which is what Twilio request validation answers"
+    )
+    return ("warning" if mentions else "info"), (
+        f"the server answered HTTP {rec.status}, {why}: Kazoo sends no X-Twilio-Signature "
+        "(nor any auth header), so if your app validates Twilio signatures it rejects every "
+        "Kazoo request. Turn validation off for Kazoo, or check a secret in the URL instead"
+    )
+
+
+def _hint_signature(session: PivotSession, rec: RequestRecord) -> None:
+    level, hint = signature_hint(rec)
+    if hint:
+        session.ctx.diag(level, "twiml.no_twilio_signature", hint, request=rec.index)
 
 
 class _EndOfDocument:
@@ -193,9 +208,7 @@ class _Session:
         run.voice_uri = req.url
         reply = session.request(req.url, req.method, req.purpose)
         rec = reply.record
-        hint = signature_hint(rec)
-        if hint:
-            ctx.diag("warning", "twiml.no_twilio_signature", hint, request=rec.index)
+        _hint_signature(session, rec)
         if req.then_end is not None:
             ctx.event(
                 "reply_unused",
@@ -348,9 +361,7 @@ def first_reply_hook(session: PivotSession, reply: Reply) -> None:
     channel goes; one that exits (HTTP error, Kazoo JSON) does not.
     """
     rec = reply.record
-    hint = signature_hint(rec)
-    if hint:
-        session.ctx.diag("warning", "twiml.no_twilio_signature", hint, request=rec.index)
+    _hint_signature(session, rec)
     if not session.cdr_url or reply.kind not in (
         "no_reply",
         "silent",

@@ -71,15 +71,24 @@ class Cdr:
                 "the channel is destroyed",
             )
             return
-        destroy_ms = end.t_ms
+        destroy_ms = max(end.t_ms, ctx.now)
         hang = ctx.clock.hangup_at_ms
         if end.reason == "dead_air" and hang is not None and hang > destroy_ms:
             destroy_ms = hang  # the caller hangs up in the silence; then CHANNEL_DESTROY
+        if destroy_ms > ctx.now:
+            # The transcript is in time order: the channel goes (and the CDR is posted) later
+            # than the call's last event. Set the clock, do not wait: the caller's hang-up
+            # deadline is this very moment, and waiting would raise CallerHungUp.
+            ctx.clock.now_ms = destroy_ms
+            ctx.event(
+                "channel_destroyed",
+                why="the caller hung up in the silence",
+                silent_ms=destroy_ms - end.t_ms,
+            )
         fields = cdr_fields(ctx, end, destroy_ms, self.props)
         body = form_encode(fields).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         rec = session._record("cdr", "post", self.url, headers, body, None)
-        rec.t_ms = destroy_ms
         ctx.event("request", index=rec.index, method="POST", url=self.url, purpose="cdr")
         try:
             resp = ctx.transport.handle(

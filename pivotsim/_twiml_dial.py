@@ -31,7 +31,7 @@ from ._twiml_verbs import (
     timeout_s,
 )
 from ._twiml_xml import Text
-from ._urls import texts_trim
+from ._urls import MethodError, http_method, texts_trim
 
 __all__ = ["dial", "normalize_number", "call_status_for"]
 
@@ -125,14 +125,51 @@ def dial(run: TwimlRun, el: Element) -> Outcome:
     content = [
         c for c in el.children if not (isinstance(c, Text) and not c.cdata and c.value == " ")
     ]
-    if el.attrs.get("continueOnFail") == "false":
+    return _exec(run, el, content)
+
+
+def _force_outbound(run: TwimlRun, el: Element, target: str) -> bool:
+    """force_outbound/1: ``continueOnFail`` (default true) is the offnet request's Force-Outbound.
+
+    Kazoo forces the number offnet so that the B-leg's failure comes back to the TwiML; only the
+    exact string "true" is true (kz_term:is_true), so "True" or "1" turn it off.
+    """
+    force = is_true(el, "continueOnFail", True)
+    if not force:
         run.diag(
             "info",
             "twiml.dial_continue_on_fail",
-            'continueOnFail="false" lets Kazoo route the call on-net, where callflow may take the '
-            "call over; TwiML then continues only if the call comes back",
+            f'<Dial continueOnFail="{el.attrs["continueOnFail"]}"> sends the number to stepswitch '
+            "with Force-Outbound false: if it is one of the system's own numbers, Kazoo routes it "
+            "on-net, the call id is redirected and callflow (or trunkstore) may hang up the caller "
+            "instead of coming back to the TwiML. pivotsim has no number database: it dials "
+            f"{target} with its offnet fixture outcome, as for a number Kazoo does not own. "
+            "(continueOnFail is a Kazoo attribute, not Twilio's; only the exact string \"true\" "
+            "is true)",
         )
-    return _exec(run, el, content)
+    return force
+
+
+def _note_continue_on_fail_unused(run: TwimlRun, el: Element, shape: str) -> None:
+    if "continueOnFail" in el.attrs:
+        run.diag(
+            "info",
+            "twiml.ignored_attribute",
+            f'<Dial continueOnFail="{el.attrs["continueOnFail"]}"> is only read when Kazoo dials a '
+            f"number offnet; a Dial to {shape} ignores it",
+        )
+
+
+def _noun_method(noun: Element, when: str = "") -> None:
+    """kzt_util:http_method on the noun's attributes: the value is unused, but PUT crashes."""
+    try:
+        http_method(noun.attrs.get("method"))
+    except MethodError as exc:
+        raise TwimlError(
+            "twiml.bad_method",
+            f"<{noun.tag}> {exc}: kzt_twiml_dial evaluates the method of a <{noun.tag}> although it "
+            f"never uses it{when}",
+        ) from None
 
 
 def _exec(run: TwimlRun, el: Element, content: list[Any]) -> Outcome:
@@ -198,8 +235,15 @@ def _offnet(run: TwimlRun, el: Element, number: str) -> Outcome:
     kvs = ctx.state.kvs
     setup = _Setup(run, el)
     target = f"offnet:{number}"
+    force = _force_outbound(run, el, target)
     outcome = ctx.fixtures.outcome(target, "offnet")
-    ctx.event("bridge_attempt", target=target, timeout_s=setup.call_timeout, via="offnet")
+    ctx.event(
+        "bridge_attempt",
+        target=target,
+        timeout_s=setup.call_timeout,
+        via="offnet",
+        force_outbound=force,
+    )
     run.set_call_status("ringing")
     kvs["digits_collected"] = ""  # wait_for_offnet clears the digits: the action gets Digits=""
     limit_ms = setup.call_timeout * 1000
@@ -321,6 +365,7 @@ def _endpoints(run: TwimlRun, el: Element, content: list[Any]) -> Outcome:
     ctx = run.ctx
     kvs = ctx.state.kvs
     setup = _Setup(run, el)
+    _note_continue_on_fail_unused(run, el, "users, devices or SIP URIs")
     targets = _endpoint_targets(run, content)
     if not targets:
         run.diag(
@@ -458,7 +503,9 @@ def _conference(run: TwimlRun, el: Element, noun: Element) -> Outcome:
             f'<Conference maxParticipants="{maxp}">: Kazoo accepts 3 to 40 '
             "(get_max_participants has no clause for it)",
         )
+    _noun_method(noun, " (it crashes after publishing the conference request)")
     _Setup(run, el)
+    _note_continue_on_fail_unused(run, el, "a conference")
     run.set_call_status("in-progress")
     moderator = is_true(noun, "startConferenceOnEnter", True)
     ctx.event(
@@ -496,8 +543,10 @@ def _conference(run: TwimlRun, el: Element, noun: Element) -> Outcome:
 
 def _queue(run: TwimlRun, el: Element, noun: Element) -> Outcome:
     name = noun.text()
+    _noun_method(noun)
     run.ctx.state.kvs["queue_sid"] = name
     _Setup(run, el)
+    _note_continue_on_fail_unused(run, el, "a queue")
     run.ctx.event("handoff", to="queue", target=name, supported=False)
     run.diag(
         "warning",

@@ -208,8 +208,75 @@ def test_a_queue_is_unsupported_and_stops_the_twiml() -> None:
 
 
 # -- shapes that crash ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("body", ["<Dial/>", "<Dial></Dial>", "<Dial>call me</Dial>", '<Dial timeout="0">4155550100</Dial>'])
-def test_dials_kazoo_cannot_run_are_errors(body: str) -> None:
+def errors(t) -> list[str]:
+    return [d.code for d in t.diagnostics if d.level == "error"]
+
+
+@pytest.mark.parametrize("verb, noun", [("Conference", "<Conference{a}>Sales Room</Conference>"),
+                                        ("Queue", "<Queue{a}>support</Queue>")])
+@pytest.mark.parametrize("method", ["PUT", "delete"])
+def test_a_conference_or_queue_method_erlang_knows_as_an_atom_crashes_the_dial(
+        verb: str, noun: str, method: str) -> None:
+    attr = f' method="{method}"'
+    app = app_for(f"<Dial>{noun.format(a=attr)}</Dial><Say>never</Say>")
+    t = place(app)
+    assert t.end.reason == "hangup" and t.end.detail.startswith("TwiML error")
+    assert events(t, "handoff") == [] and t.prompts == []
+    assert errors(t) == ["twiml.bad_method"]
+    assert f"<{verb}>" in diag(t, "twiml.bad_method") and "try_clause" in diag(t, "twiml.bad_method")
+    assert len(app.seen) == 1
+
+
+def test_a_conference_or_queue_method_crash_with_a_cdr_url_is_silence() -> None:
+    app = app_for('<Dial><Queue method="PUT">support</Queue></Dial>')
+    t = place(app, cdr_url="http://ivr.example/cdr")
+    assert t.end.reason == "dead_air" and "twiml.bad_method" in codes(t)
+
+
+@pytest.mark.parametrize("method", ["GET", "post", "banana"])
+def test_a_conference_or_queue_method_kazoo_can_read_is_unused(method: str) -> None:
+    t = place(app_for(f'<Dial><Conference method="{method}">r</Conference></Dial>'))
+    assert t.end.reason == "conference"
+    assert "twiml.unknown_method" not in codes(t)  # the value is thrown away, so no warning
+    t = place(app_for(f'<Dial><Queue method="{method}">q</Queue></Dial>'))
+    assert events(t, "handoff")[0]["to"] == "queue" and "twiml.dial_queue" in codes(t)
+
+
+# -- continueOnFail (Kazoo's Force-Outbound) -----------------------------------------------------------------
+@pytest.mark.parametrize("attrs, force", [("", True), (' continueOnFail="true"', True),
+                                          (' continueOnFail="false"', False), (' continueOnFail="True"', False)])
+def test_continue_on_fail_is_the_force_outbound_flag_of_a_number_dial(attrs: str, force: bool) -> None:
+    app = app_for(f'<Dial{attrs} action="done.xml">4155550100</Dial>', done=AFTER)
+    t = place(app)
+    assert events(t, "bridge_attempt")[0]["force_outbound"] is force
+    assert ("twiml.dial_continue_on_fail" in codes(t)) is not force
+    assert t.prompts == ["after the dial"]  # pivotsim still dials the offnet fixture
+    if not force:
+        msg = diag(t, "twiml.dial_continue_on_fail")
+        assert "Force-Outbound false" in msg and "on-net" in msg and "offnet:+14155550100" in msg
+
+
+def test_continue_on_fail_also_applies_to_a_single_number_noun() -> None:
+    t = place(app_for('<Dial continueOnFail="false"><Number>4155550100</Number></Dial>'))
+    assert events(t, "bridge_attempt")[0]["force_outbound"] is False
+
+
+@pytest.mark.parametrize("body", ['<Dial continueOnFail="false"><User>u1</User><User>u2</User></Dial>',
+                                  '<Dial continueOnFail="false"><Conference>r</Conference></Dial>',
+                                  '<Dial continueOnFail="false"><Queue>q</Queue></Dial>'])
+def test_continue_on_fail_is_ignored_by_endpoint_conference_and_queue_dials(body: str) -> None:
+    t = place(app_for(body))
+    assert "twiml.dial_continue_on_fail" not in codes(t)
+    assert "only read when Kazoo dials a number offnet" in diag(t, "twiml.ignored_attribute")
+    assert all("force_outbound" not in e for e in events(t, "bridge_attempt"))
+
+
+# -- shapes that crash ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body, code", [("<Dial/>", "twiml.dial_empty"), ("<Dial></Dial>", "twiml.dial_empty"),
+                                        ("<Dial>call me</Dial>", "twiml.dial_empty"),
+                                        ('<Dial timeout="0">4155550100</Dial>', "twiml.bad_attribute"),
+                                        ('<Dial timeLimit="soon">4155550100</Dial>', "twiml.bad_attribute")])
+def test_dials_kazoo_cannot_run_are_errors(body: str, code: str) -> None:
     t = place(app_for(body + "<Say>never</Say>"))
     assert t.end.reason == "hangup" and t.prompts == []
-    assert {"twiml.dial_empty", "twiml.bad_attribute"} & set(codes(t))
+    assert errors(t) == [code]

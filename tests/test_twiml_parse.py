@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from apps.twiml_ivr import html_ivr
-from apps.twiml_kit import BASE, codes, diag, doc, place, twiml_app, xml
+from apps.twiml_kit import BASE, codes, diag, doc, live_server, place, twiml_app, xml
 from flask import Response
 
+from pivotsim._engine import Engine, pivot_flow
+from pivotsim._transports import HTTPTransport, WSGITransport
 from pivotsim._twiml import recognize
 from pivotsim._twiml_xml import MAX_BYTES, MAX_DEPTH, parse
 
@@ -109,6 +113,36 @@ def test_malformed_twiml_in_a_call_names_line_and_column() -> None:
     assert t.end.reason == "hangup"
     msg = diag(t, "reply.not_recognized")
     assert "line 3" in msg and "column" in msg
+
+
+def test_a_reply_over_the_transport_cap_is_refused_like_a_huge_document() -> None:
+    cap = 2_000_000  # the real cap is 32 MiB; a small one keeps the test fast
+    big = xml("<Say>" + "x" * (cap + 1) + "</Say>")
+    app = twiml_app({"/ivr/welcome.xml": big, "/ivr/small.xml": "<Redirect>big.xml</Redirect>",
+                     "/ivr/big.xml": big})
+    for url, index in ((f"{BASE}/ivr/welcome.xml", 0), (f"{BASE}/ivr/small.xml", 1)):
+        t = place(WSGITransport(app, max_body_bytes=cap), url)
+        assert t.end.reason == "hangup", (url, t.end)
+        assert t.requests[index].outcome == "not_recognized"
+        msg = diag(t, "reply.not_recognized")
+        assert str(cap) in msg and "bytes" in msg
+        assert "reply.no_reply" not in codes(t) and "twiml.follow_up_failed" not in codes(t)
+        assert t.end.t_ms < 10_000 and t.prompts == []  # no cf_pivot wait, no dead air
+
+
+def test_a_gzip_bomb_follow_up_over_http_is_refused_at_the_cap() -> None:
+    bomb = gzip.compress(b"<Response><Say>" + b"lol " * 2_000_000 + b"</Say></Response>")
+    app = twiml_app({
+        "/ivr/welcome.xml": "<Redirect>bomb.xml</Redirect>",
+        "/ivr/bomb.xml": Response(bomb, content_type="text/xml", headers={"Content-Encoding": "gzip"}),
+    })
+    assert len(bomb) < 100_000
+    with live_server(app) as base:
+        engine = Engine(HTTPTransport(max_body_bytes=1_000_000), validator=None)
+        t = engine.run(pivot_flow(f"{base}/ivr/welcome.xml", req_format="twiml"))
+    assert t.end.reason == "hangup" and t.prompts == []
+    assert "1000000 bytes" in diag(t, "reply.not_recognized")  # decoded bytes count, not wire bytes
+    assert "reply.no_reply" not in codes(t)
 
 
 # -- Content-Type dispatch (§2.2, §9 item 6) ---------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from apps.twiml_ivr import signed_ivr
 from apps.twiml_kit import BASE, codes, diag, events, live_server, params, place, twiml_app, xml
 from flask import Response
@@ -148,6 +149,62 @@ def test_end_of_document_with_cdr_url_leaves_the_call_up_and_posts_the_cdr_when_
     assert int(form["Timestamp"]) > 63_000_000_000  # Gregorian seconds, as Kazoo counts
 
 
+def cdr_timeline(t) -> tuple[dict, list[dict], list[dict]]:
+    """The CDR request record and its request/response events, from the JSON transcript."""
+    d = json.loads(json.dumps(t.to_dict()))
+    times = [e["t_ms"] for e in d["events"]]
+    assert times == sorted(times), "the transcript's events are not in time order"
+    rec = next(r for r in d["requests"] if r["purpose"] == "cdr")
+    evs = [e for e in d["events"] if e["type"] in ("request", "response") and e["index"] == rec["index"]]
+    return rec, evs, d["events"]
+
+
+def test_the_cdr_after_dead_air_is_posted_in_the_timeline_when_the_caller_hangs_up() -> None:
+    app = app_for("<Say>bye</Say>")
+    t = place(app, cdr_url=CDR, caller=Caller(hangup_after_ms=30_000))
+    rec, evs, all_events = cdr_timeline(t)
+    assert [e["type"] for e in evs] == ["request", "response"]
+    assert rec["t_ms"] == evs[0]["t_ms"] == evs[1]["t_ms"] == 30_000
+    assert cdr_of(app)["Duration-Seconds"] == "30"
+    assert [e["t_ms"] for e in all_events if e["type"] == "end"] == [30_000]
+    gone = events(t, "channel_destroyed")
+    assert gone == [{"t_ms": 30_000, "why": "the caller hung up in the silence", "silent_ms": 29_400}]
+    assert t.end.t_ms == 600  # the dead air started when the document ended
+
+
+def test_the_cdr_after_a_timed_out_follow_up_is_posted_when_the_caller_hangs_up() -> None:
+    def fn(req):
+        if "next" in req.url:
+            raise TransportError("timeout", "too slow", 5000)
+        if req.url == CDR:
+            return HTTPResponse(200, {"content-type": "text/plain"}, b"ok")
+        return "<Response><Say>one moment</Say><Redirect>next.xml</Redirect></Response>"
+
+    t = place(CallableTransport(fn), cdr_url=CDR, caller=Caller(hangup_after_ms=20_000))
+    assert t.end.reason == "dead_air" and t.requests[1].outcome == "no_reply"
+    rec, evs, _ = cdr_timeline(t)
+    assert rec["t_ms"] == evs[0]["t_ms"] == evs[1]["t_ms"] == 20_000
+    assert dict(rec["params"])["Duration-Seconds"] == "20"
+
+
+def test_a_cdr_at_the_end_of_the_call_adds_no_silence() -> None:
+    app = app_for("<Say>bye</Say><Hangup/>")
+    t = place(app, cdr_url=CDR, caller=Caller(hangup_after_ms=30_000))
+    rec, evs, _ = cdr_timeline(t)
+    assert rec["t_ms"] == evs[0]["t_ms"] == t.end.t_ms == 600
+    assert events(t, "channel_destroyed") == []
+
+
+def test_the_cdr_names_the_dialled_leg_as_other_leg_call_id() -> None:
+    app = app_for('<Dial action="after.xml">4155550100</Dial>', after="<Hangup/>")
+    place(app, cdr_url=CDR)
+    sid = app.seen[1]["form"]["DialCallSid"]
+    assert sid and cdr_of(app)["Other-Leg-Call-ID"] == sid
+    app = app_for("<Hangup/>")
+    place(app, cdr_url=CDR)
+    assert "Other-Leg-Call-ID" not in cdr_of(app)
+
+
 def test_intended_mode_hangs_up_at_the_end_of_the_document_even_with_a_cdr_url() -> None:
     app = app_for("<Say>bye</Say>")
     t = place(app, cdr_url=CDR, options=Options(faithful=False))
@@ -280,24 +337,46 @@ def test_a_twiml_ivr_over_real_http() -> None:
 
 
 # -- no X-Twilio-Signature ----------------------------------------------------------------------------
+def signature_diag(t):
+    found = [d for d in t.diagnostics if d.code == "twiml.no_twilio_signature"]
+    assert len(found) == 1, codes(t)
+    return found[0]
+
+
 def test_twilio_request_validation_rejects_kazoo_first_request() -> None:
     flow = {"module": "pivot", "data": {"voice_url": f"{BASE}/voice", "req_format": "twiml"},
             "children": {"_": {"module": "tts", "data": {"text": "fallback"}}}}
     t = place(signed_ivr(), flow=flow)
     assert t.requests[0].status == 403
+    assert "twilio" not in (t.requests[0].body or "").lower()  # Flask's plain 403 page
     assert t.prompts == ["fallback"]
-    assert "X-Twilio-Signature" in diag(t, "twiml.no_twilio_signature")
+    hint = signature_diag(t)
+    assert hint.level == "info" and hint.request == 0
+    assert "X-Twilio-Signature" in hint.message and "validates Twilio signatures" in hint.message
 
 
 def test_twilio_request_validation_on_a_follow_up_is_dead_air() -> None:
     t = place(signed_ivr(), f"{BASE}/open.xml")
     assert t.end.reason == "dead_air"
-    assert "X-Twilio-Signature" in diag(t, "twiml.no_twilio_signature")
+    hint = signature_diag(t)
+    assert hint.level == "info" and hint.request == 1
+    assert "X-Twilio-Signature" in hint.message
 
 
-def test_a_plain_403_without_signature_words_gives_no_signature_hint() -> None:
-    t = place(app_for("<Redirect>next.xml</Redirect>", next=Response("nope", status=403)))
-    assert "twiml.no_twilio_signature" not in codes(t)
+def test_a_refusal_that_names_the_signature_is_a_warning() -> None:
+    t = place(signed_ivr(explain=True), f"{BASE}/open.xml")
+    assert t.requests[1].status == 403
+    hint = signature_diag(t)
+    assert hint.level == "warning" and "mentions a signature" in hint.message
+
+
+@pytest.mark.parametrize("status, body, level", [(401, "Unauthorized", "info"),
+                                                 (403, "Twilio says no", "warning"),
+                                                 (404, "signature", None), (500, "twilio", None)])
+def test_the_signature_hint_comes_with_every_401_and_403_only(status: int, body: str, level: str | None) -> None:
+    t = place(app_for("<Redirect>next.xml</Redirect>", next=Response(body, status=status)))
+    found = [d.level for d in t.diagnostics if d.code == "twiml.no_twilio_signature"]
+    assert found == ([level] if level else [])
 
 
 def test_params_helper_reads_form_bodies() -> None:

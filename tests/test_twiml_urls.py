@@ -135,12 +135,26 @@ def test_a_trailing_slash_makes_extensionless_routes_resolve_as_twilio_does() ->
 def test_each_follow_up_resolves_against_the_latest_url() -> None:
     app = twiml_app({
         "/a/start.xml": "<Redirect>../b/next.xml</Redirect>",
-        "/b/next.xml": "<Redirect>last.xml</Redirect>",
-        "/b/last.xml": "<Hangup/>",
+        "/a/b/next.xml": "<Redirect>last.xml</Redirect>",
+        "/a/b/last.xml": "<Hangup/>",
     })
-    place(app, f"{BASE}/a/start.xml")
-    # ".." pops the file name first: /a/start.xml -> /a -> /a/b/next.xml
-    assert [s["path"] for s in app.seen] == ["/a/start.xml", "/a/b/next.xml"]
+    t = place(app, f"{BASE}/a/start.xml")
+    # ".." pops the file name first: /a/start.xml -> /a -> /a/b/next.xml; then last.xml replaces
+    # next.xml in the URL of the latest request, not in the voice_url.
+    assert [s["path"] for s in app.seen] == ["/a/start.xml", "/a/b/next.xml", "/a/b/last.xml"]
+    assert t.end.reason == "hangup" and t.end.detail == "<Hangup/>"
+
+
+def test_follow_ups_that_change_directory_resolve_against_the_new_directory() -> None:
+    app = twiml_app({
+        "/a/start.xml": '<Gather numDigits="1" action="sub/next.xml"><Say>pick</Say></Gather>',
+        "/a/sub/next.xml": "<Redirect>last.xml</Redirect>",
+        "/a/sub/last.xml": "<Hangup/>",
+    })
+    t = place(app, f"{BASE}/a/start.xml", caller=["1"])
+    assert [s["path"] for s in app.seen] == ["/a/start.xml", "/a/sub/next.xml", "/a/sub/last.xml"]
+    assert [r.url for r in t.requests[1:]] == [f"{BASE}/a/sub/next.xml", f"{BASE}/a/sub/last.xml"]
+    assert t.end.detail == "<Hangup/>"
 
 
 def test_redirect_url_text_is_trimmed_of_spaces_and_newlines() -> None:
