@@ -22,7 +22,7 @@ from .auth import AUTH_COST, Buckets, TokenService
 from .authn import ApiAuth, TokenAuth, UserAuth
 from .base import PATCH, POST, PUT, Endpoint, Route, account_db
 from .callflows import Callflows
-from .calls import EngineFactory, PlannedCall, default_engine_factory, place
+from .calls import EngineFactory, PlannedCall, default_engine_factory, place_safely
 from .clicktocall import Clicktocall
 from .envelope import Reply
 from .errors import CrossbarError
@@ -170,10 +170,11 @@ class Crossbar:
             self.lock.acquire()
 
     def place_quietly(self, plan: PlannedCall) -> dict[str, Any] | None:
+        """Run a call in the background: a failure is recorded in history, never raised."""
         try:
-            return place(self, plan)
-        except Exception:  # a failed simulation must never take the API down
-            log.exception("pivotsim: placing call %s failed", plan.call_id)
+            return place_safely(self, plan)
+        except Exception:  # even recording failed: the API must stay up
+            log.exception("pivotsim: recording call %s failed", plan.call_id)
             return None
 
     def track(self, thread: threading.Thread) -> None:
@@ -305,6 +306,7 @@ class Crossbar:
                 ctx.verb = verb.upper()
                 if ctx.verb != POST:
                     allowed = [POST, *allowed] if ctx.verb in allowed else [m for m in allowed if m != POST]
+        ctx.allowed = list(allowed)
         if not allowed:
             raise errors.not_found()
         preflight = ctx.method == "OPTIONS"
@@ -314,11 +316,7 @@ class Crossbar:
             self._check_account(route)
         if preflight:
             # CORS preflight: Cowboy answers it after malformed_request; authentication is skipped.
-            methods = list(allowed)
-            wanted = ctx.headers.get("access-control-request-method", "").upper()
-            if wanted and wanted not in methods:
-                methods.append(wanted)
-            return Reply(200, b"", [("X-Request-ID", ctx.request_id), *envelope.cors_headers(methods)], None)
+            return Reply(200, b"", [("X-Request-ID", ctx.request_id), *envelope.ctx_cors_headers(ctx)], None)
         public = endpoint.is_public(self, ctx, route)
         if not public:
             if ctx.claims is None:

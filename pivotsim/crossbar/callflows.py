@@ -15,8 +15,8 @@ from . import errors
 from .base import DocEndpoint, Route, account_db
 from .errors import ValidationErrors
 from .request import RequestContext
-from .util import normalize_number, regex_search
-from .validation import CALLFLOW, check
+from .util import json_copy, normalize_number, regex_search
+from .validation import CALLFLOW, check, fix_type
 
 if TYPE_CHECKING:
     from .api import Crossbar
@@ -38,7 +38,7 @@ class Callflows(DocEndpoint):
         if numbers != []:
             if not isinstance(numbers, list):
                 raise errors.single_validation(
-                    "numbers", "type", {"message": "Value is not of type array", "cause": numbers}
+                    "numbers", "type", {"message": "Value did not match type: array", "cause": numbers}
                 )
             data = {**data, "numbers": [normalize_number(n) if isinstance(n, str) else n for n in numbers]}
         else:
@@ -51,17 +51,15 @@ class Callflows(DocEndpoint):
                 )
             if not isinstance(patterns, list):
                 raise errors.single_validation(
-                    "patterns", "type", {"message": "Value is not of type array", "cause": patterns}
+                    "patterns", "type", {"message": "Value did not match type: array", "cause": patterns}
                 )
         doc, errs = check(CALLFLOW, data)
         if "flow" in data:
-            result = cb.flow_validator.validate_node(data["flow"])
-            if result.errors:
-                from pivotsim._schemas import crossbar_errors
-
-                errs.update(crossbar_errors(result.errors, prefix="flow"))
-            elif result.node is not None:
-                doc["flow"] = result.node
+            node, flow_errors = validate_flow(cb, data["flow"])
+            if flow_errors:
+                errs.update(flow_errors)
+            elif node is not None:
+                doc["flow"] = node
         errs.raise_if_any()
         assert route.account_id is not None
         self._check_unique(cb, route.account_id, doc, doc_id)
@@ -144,6 +142,72 @@ class Callflows(DocEndpoint):
 
         visit(flow)
         return meta
+
+
+#: Schema types whose string values Kazoo converts before validating again (fix_js_types).
+_FIXABLE = frozenset({"integer", "number", "boolean"})
+
+
+def validate_flow(cb: Crossbar, flow: Any) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """The ``flow`` node through the engine's validator, as Crossbar validates a stored callflow.
+
+    Two things differ from validating a Pivot reply, and are done here so the engine's
+    reply validation stays strict (a reply with ``"486"`` as a code is dead air):
+    strings such as ``"3000"`` or ``"true"`` where the schema wants an integer, number or
+    boolean are converted and the node validated again (crossbar-facts 1.8,
+    cb_context maybe_fix_js_types, which sees ``flow.data...`` errors like any other);
+    and a ``required`` error's ``value`` is the parent object, not the field's name (1.8).
+    Returns the defaulted node and the flat errors (keys under ``flow``).
+    """
+    from pivotsim._schemas import crossbar_errors
+
+    work = json_copy(flow)
+    for _ in range(8):  # each pass fixes every convertible error found; nesting needs few
+        result = cb.flow_validator.validate_node(work)
+        fixed = False
+        for issue in result.errors:
+            if issue.keyword == "type" and isinstance(issue.target, str) and issue.target in _FIXABLE:
+                ok, value = fix_type(issue.value, issue.target)
+                if ok and _set_in(work, issue.path, value):
+                    fixed = True
+        if not fixed:
+            break
+    if not result.errors:
+        return result.node, {}
+    out = crossbar_errors(result.errors, prefix="flow")
+    for issue in result.errors:
+        if issue.keyword == "required" and issue.path:
+            key = ".".join(["flow", *(part.replace(".", "%2E") for part in issue.path)])
+            detail = out.get(key, {}).get("required")
+            if isinstance(detail, dict):
+                parent = _get_in(work, issue.path[:-1])
+                detail["value"] = parent if isinstance(parent, dict) else {}
+    return None, out
+
+
+def _get_in(node: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _set_in(node: Any, path: tuple[str, ...], value: Any) -> bool:
+    if not path:
+        return False
+    parent = _get_in(node, path[:-1])
+    last = path[-1]
+    if isinstance(parent, dict) and last in parent:
+        parent[last] = value
+        return True
+    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        parent[int(last)] = value
+        return True
+    return False
 
 
 def modules_in(flow: Any) -> list[str]:

@@ -14,6 +14,7 @@ care how calls are simulated.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from .util import gregorian, modb_suffix, new_id
 
 if TYPE_CHECKING:
     from .api import Crossbar
+
+log = logging.getLogger("pivotsim.crossbar")
 
 #: Named outcomes for the contact, with the hangup cause FreeSWITCH reports.
 OUTCOMES: dict[str, tuple[bool, str]] = {
@@ -68,36 +71,68 @@ def _action_repr(action: Any) -> Any:
 
 
 def parse_script(value: Any) -> ContactScript:
-    """A caller script from a seed file, a query parameter or a test.
+    """A caller script from a seed file, a query parameter or a test, checked in full.
 
     Forms: ``None`` (answers, stays silent); a list of presses (``["1234", ""]``, ``""``
     is silence); an outcome name (``"busy"``, ``"no_answer"``, ...); a comma-separated
     string of presses (``"1234,,2"``, the query-parameter form); or an object
     ``{"outcome": "answered", "digits": [...], "hangup_after_ms": 20000}``.
+    Anything the engine's Caller would refuse is a ValueError *here*, so a bad script is
+    a 400 on ``connect`` or a seed error at start, never a failure during the call.
     """
     if value is None or isinstance(value, ContactScript):
         return value or ContactScript()
     if isinstance(value, (list, tuple)):
-        return ContactScript(actions=list(value))
+        return ContactScript(actions=_checked_actions(value))
     if isinstance(value, str):
         key = value.strip().lower().replace("-", "_").replace(" ", "_")
         if key in OUTCOMES:
             ok, cause = OUTCOMES[key]
             return ContactScript(answered=ok, cause=cause, outcome=key)
-        return ContactScript(actions=value.split(","))
+        return ContactScript(actions=_checked_actions(value.split(",")))
     if isinstance(value, Mapping):
-        base = parse_script(value.get("outcome", "answered"))
+        unknown = sorted(str(k) for k in value if k not in _SCRIPT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown caller script key {unknown[0]!r}; known: {', '.join(sorted(_SCRIPT_KEYS))}")
+        outcome = value.get("outcome", "answered")
+        if not isinstance(outcome, str) or outcome.strip().lower().replace("-", "_").replace(" ", "_") not in OUTCOMES:
+            raise ValueError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        base = parse_script(outcome)
         actions = value.get("digits", value.get("actions", base.actions))
         if isinstance(actions, str):
             actions = actions.split(",")
         if not isinstance(actions, (list, tuple)):
             raise ValueError("a caller script's digits are a list of strings")
         hang = value.get("hangup_after_ms")
-        if hang is not None and (isinstance(hang, bool) or not isinstance(hang, int)):
-            raise ValueError("hangup_after_ms is an integer")
+        if hang is not None and (isinstance(hang, bool) or not isinstance(hang, int) or hang < 0):
+            raise ValueError("hangup_after_ms is a non-negative integer")
         cause = value.get("cause", base.cause)
-        return ContactScript(base.answered, str(cause), base.outcome, list(actions), hang)
+        if not isinstance(cause, str) or not cause:
+            raise ValueError("cause is a non-empty string (a hangup cause such as USER_BUSY)")
+        return ContactScript(base.answered, cause, base.outcome, _checked_actions(actions), hang)
     raise ValueError(f"a caller script is a list, a string or an object, not {type(value).__name__}")
+
+
+_SCRIPT_KEYS = frozenset({"outcome", "digits", "actions", "hangup_after_ms", "cause"})
+
+
+def _checked_actions(items: Any) -> list[Any]:
+    """The presses as the engine's Caller takes them, each checked by the Caller itself.
+
+    Integers (YAML reads ``- 1234`` as one) become their digits; anything else that is not
+    a string or a Caller action is refused.
+    """
+    from pivotsim import Caller, Hangup, Press, Silence, TypeAhead
+
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+            item = str(item)
+        if not isinstance(item, (str, Press, TypeAhead, Silence, Hangup)):
+            raise ValueError(f"a press is a string of DTMF digits (0-9, *, #, A-D), not {item!r}")
+        out.append(item)
+    Caller(out)  # raises ValueError on a digit the engine would refuse
+    return out
 
 
 @dataclass
@@ -216,6 +251,22 @@ def place(cb: Crossbar, plan: PlannedCall) -> dict[str, Any]:
         return record(cb, plan, transcript, cause, callflow, resource, dial_first)
 
 
+def place_safely(cb: Crossbar, plan: PlannedCall) -> dict[str, Any]:
+    """:func:`place`, but a simulation that blows up still leaves a history row saying so.
+
+    Kazoo always writes the originate result; a call that vanished without one would
+    leave the user nothing to look at. The error is logged with its traceback.
+    """
+    try:
+        return place(cb, plan)
+    except Exception as exc:  # noqa: BLE001 - any engine failure becomes the call's cause
+        log.exception("pivotsim: placing call %s failed", plan.call_id)
+        cause = f"request failed: pivotsim could not simulate the call ({type(exc).__name__}: {exc})"
+        dial_first = "contact" if plan.c2c.get("dial_first") == "contact" else "extension"
+        with cb.lock:
+            return record(cb, plan, None, cause, None, None, dial_first)
+
+
 def record(
     cb: Crossbar,
     plan: PlannedCall,
@@ -277,6 +328,9 @@ def record(
 
 
 def _lower_headers(headers: Any) -> dict[str, str]:
+    """Header names *and values* lower-cased, as pivot_call writes them (kazoo-pivot-contract
+    5.1: "Header keys and values are lowercased in the debug docs", e.g. ``"date": "fri, 30 may
+    2014 ..."``; crossbar-facts 6). Lower-casing the values is deliberate, not a bug."""
     if not isinstance(headers, dict):
         return {}
     return {str(k).lower(): str(v).lower() for k, v in headers.items()}

@@ -2,11 +2,19 @@
 
 ``--account NAME`` and ``--user USERNAME:PASSWORD`` may repeat; each user belongs to
 the account named before it. The first account is the master (a super-duper admin).
+
+Exit status (docs/crossbar.md): 0 after a clean stop (Ctrl-C or SIGTERM); 1 when it
+cannot listen (address in use, unknown host); 2 for bad options or input files (a bad
+port, seed or state file); 3 for an internal error. Every failure is one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -14,8 +22,16 @@ from typing import Any
 __all__ = ["register", "add_serve_parser", "add_serve_arguments", "serve_main", "build_app"]
 
 
+#: ``serve``'s exit status when it cannot listen (documented in docs/crossbar.md).
+EXIT_CANNOT_LISTEN = 1
+
+
 class ServeError(Exception):
     """Bad serve options: one line, exit 2."""
+
+
+class ListenError(Exception):
+    """The address cannot be listened on (in use, unknown host): one line, exit 1."""
 
 
 def _usage_error(message: str) -> Exception:
@@ -83,7 +99,9 @@ def seed_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.seed:
         try:
             seed = load_seed_file(args.seed)
-        except (OSError, SeedError, ValueError) as exc:
+        except SeedError as exc:  # its message starts with the file name (and line:column)
+            raise _usage_error(f"--seed {exc}") from None
+        except (OSError, ValueError) as exc:
             raise _usage_error(f"--seed {args.seed}: {exc}") from None
     accounts: list[dict[str, Any]] = list(seed.get("accounts") or [])
     current: dict[str, Any] | None = None
@@ -113,8 +131,29 @@ def seed_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return seed
 
 
+def check_port(port: int) -> None:
+    """A TCP port is 0-65535; the socket layer would wrap 99999 to 34463 or overflow on -1."""
+    if not 0 <= port <= 65535:
+        raise _usage_error(f"--port: {port} is not a TCP port (0-65535; 0 picks a free one)")
+
+
+def _state_problem(path: str, exc: BaseException) -> str:
+    """One line naming the ``--state`` file and what is wrong with it."""
+    if os.path.isdir(path):
+        why = "it is a directory"
+    elif not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        why = "its directory does not exist"
+    elif isinstance(exc, OSError) and exc.strerror:
+        why = exc.strerror
+    else:
+        why = str(exc) or type(exc).__name__
+    return f"--state {path}: cannot use it as pivotsim's SQLite state file: {why}"
+
+
 def build_app(args: argparse.Namespace) -> Any:
     """The Flask app ``serve`` runs, from parsed arguments."""
+    import sqlite3
+
     from pivotsim import Engine, HTTPTransport, Options, make_validator
 
     from .app import create_app
@@ -147,6 +186,11 @@ def build_app(args: argparse.Namespace) -> Any:
         )
     except SeedError as exc:
         raise _usage_error(f"seed: {exc}") from None
+    except (sqlite3.Error, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # (JSONDecodeError: an SQLite file whose docs table is not pivotsim's.)
+        if not args.state:
+            raise
+        raise _usage_error(_state_problem(args.state, exc)) from None
 
 
 def _banner(app: Any, host: str, port: int) -> str:
@@ -167,25 +211,83 @@ def _banner(app: Any, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen ourselves, so a failure is one line (Werkzeug prints two and exits 1)."""
+    from werkzeug.serving import select_address_family
+
+    family = select_address_family(host, port)
+    where = f"{host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, socket.gaierror) and exc.strerror else str(exc)
+        raise ListenError(f"cannot listen on {where}: unknown host ({why})") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(infos[0][4])
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM (``kill``, ``docker stop``) stops as cleanly as Ctrl-C: exit 0.
+
+    Returns the handler it replaced (None off the main thread, where none is set), so
+    an in-process caller such as a test gets its own back.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    """Serve until stopped: 0 on a clean stop, 1 if the address cannot be listened on."""
     import logging
 
     from werkzeug.serving import make_server
 
-    app = build_app(args)
-    if args.quiet:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    check_port(args.port)
+    # Before anything listens: a SIGTERM as soon as the port answers must already be a clean stop.
+    previous = _stop_on_sigterm()
+    server: Any = None
     try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as exc:
-        raise _usage_error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    print(_banner(app, args.host, server.port), file=sys.stderr, flush=True)
-    try:
+        app = build_app(args)
+        if args.quiet:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if args.host.startswith("unix://"):
+            try:
+                server = make_server(args.host, args.port, app, threaded=True)
+            except SystemExit:  # Werkzeug has already said why
+                return EXIT_CANNOT_LISTEN
+        else:
+            try:
+                sock = listen_socket(args.host, args.port)
+            except ListenError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_CANNOT_LISTEN
+            try:
+                server = make_server(args.host, args.port, app, threaded=True, fd=sock.fileno())
+            finally:
+                sock.close()  # the server holds its own duplicate
+        print(_banner(app, args.host, server.port), file=sys.stderr, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        if server is not None:
+            server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

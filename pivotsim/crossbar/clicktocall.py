@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import envelope, errors, listing
 from .base import GET, POST, DocEndpoint, Route
-from .calls import PlannedCall, parse_script, place
+from .calls import PlannedCall, parse_script, place_safely
 from .envelope import Reply
 from .request import RequestContext
 from .util import normalize_contact, public_fields, regex_search, to_bool
@@ -145,7 +145,7 @@ class Clicktocall(DocEndpoint):
         )
         if blocking:
             with cb.unlocked():
-                history = place(cb, plan)
+                history = place_safely(cb, plan)
             return envelope.success(ctx, public_fields(history), headers=warnings)
         originate = originate_request(plan, auto_answer is not False)
         if cb.background_calls:

@@ -47,16 +47,28 @@ class Reply:
         return json.loads(self.body) if self.body else None
 
 
-def cors_headers(methods: list[str] | None = None) -> list[tuple[str, str]]:
-    out = [
+def cors_headers(methods: list[str], requested: str = "") -> list[tuple[str, str]]:
+    """api_util get_cors_headers: the same set on a preflight, a CORS request and every error.
+
+    ``access-control-allow-methods`` is ``OPTIONS`` plus the path's allowed methods (none
+    yet when the request failed before routing), plus the requested method if it is not
+    listed (crossbar-facts 1.10).
+    """
+    allow = ["OPTIONS", *methods]
+    wanted = requested.upper()
+    if wanted and wanted not in allow:
+        allow.append(wanted)
+    return [
         ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", ", ".join(allow)),
         ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
         ("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS),
         ("Access-Control-Max-Age", "86400"),
     ]
-    if methods is not None:
-        out.insert(1, ("Access-Control-Allow-Methods", ", ".join(["OPTIONS", *methods])))
-    return out
+
+
+def ctx_cors_headers(ctx: RequestContext) -> list[tuple[str, str]]:
+    return cors_headers(ctx.allowed, ctx.headers.get("access-control-request-method", ""))
 
 
 def _base(ctx: RequestContext) -> dict[str, Any]:
@@ -74,11 +86,20 @@ def _base(ctx: RequestContext) -> dict[str, Any]:
     return env
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8 that cannot fail: a lone surrogate (only ever inside a JSON string) becomes its ``\\uXXXX`` escape.
+
+    parse_body refuses such strings, but a document that got one some other way must
+    still render rather than turn every answer carrying it into a 500.
+    """
+    return text.encode("utf-8", "backslashreplace")
+
+
 def _render(ctx: RequestContext, env: dict[str, Any]) -> tuple[bytes, str]:
     text = _dumps_pretty(env) if ctx.pretty else _dumps_compact(env)
     if ctx.jsonp:
-        return f"{ctx.jsonp}({text});".encode(), "application/javascript"
-    return text.encode(), "application/json"
+        return _utf8(f"{ctx.jsonp}({text});"), "application/javascript"
+    return _utf8(text), "application/json"
 
 
 def success(
@@ -96,7 +117,7 @@ def success(
     env["data"] = data
     out_headers = list(headers or ())
     if etag_list and isinstance(data, list) and data:
-        revision = hashlib.md5(_dumps_compact(data).encode()).hexdigest()
+        revision = hashlib.md5(_utf8(_dumps_compact(data))).hexdigest()
         out_headers.append(("ETag", f'"{revision}"'))
     if revision:
         env["revision"] = revision
@@ -106,7 +127,7 @@ def success(
     body, ctype = _render(ctx, env)
     out_headers.append(("X-Request-ID", ctx.request_id))
     if ctx.cors:
-        out_headers.extend(cors_headers())
+        out_headers.extend(ctx_cors_headers(ctx))
     return Reply(status, body, out_headers, ctype)
 
 
@@ -114,7 +135,7 @@ def error(ctx: RequestContext, err: CrossbarError) -> Reply:
     """``status: error`` with ``error`` as a string; CORS headers always (default_stop)."""
     out_headers = list(err.headers.items())
     out_headers.append(("X-Request-ID", ctx.request_id))
-    out_headers.extend(cors_headers())
+    out_headers.extend(ctx_cors_headers(ctx))
     if not err.body:
         return Reply(err.code, b"", out_headers, None)
     env = _base(ctx)

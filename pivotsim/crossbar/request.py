@@ -17,6 +17,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from .._jiffy import lone_surrogate_at, reject_constant
 from . import errors
 from .errors import MAX_UPLOAD_SIZE, CrossbarError
 
@@ -72,6 +73,7 @@ class RequestContext:
         "remote_addr",
         "files",
         "bucket",
+        "allowed",
     )
 
     def __init__(self, http: HTTPInput, request_id: str, now: float) -> None:
@@ -102,6 +104,7 @@ class RequestContext:
         self.remote_addr = http.remote_addr
         self.files: list[bytes] = []
         self.bucket: tuple[int, int] | None = None
+        self.allowed: list[str] = []  # the path's methods, once known (for CORS headers)
 
     @property
     def authenticated(self) -> bool:
@@ -258,15 +261,16 @@ def _decode_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise errors.invalid_json(f"invalid_string around {exc.start + 1}") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         raise errors.invalid_json(_jiffy_message(exc, text)) from None
     except (ValueError, RecursionError):
         raise errors.invalid_json(f"invalid_json around {len(body)}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid literal {name}")
+    if "\\u" in text:
+        bad = lone_surrogate_at(text)
+        if bad is not None:
+            raise errors.invalid_json(f"invalid_string around {len(text[:bad].encode()) + 1}")
+    return value
 
 
 def _jiffy_message(exc: json.JSONDecodeError, text: str) -> str:

@@ -56,8 +56,18 @@ class SeedError(ValueError):
 def load_seed_file(path: str) -> dict[str, Any]:
     import yaml
 
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except OSError as exc:
+        raise SeedError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SeedError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SeedError(f"{path}{where}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise SeedError(f"{path}: a seed file is a mapping (accounts:, callers:, ...)")
     return data
@@ -70,16 +80,25 @@ def apply_seed(cb: Crossbar, seed: Mapping[str, Any]) -> None:
     if "fixtures" in seed:
         from pivotsim import Fixtures
 
-        fixtures = dict(seed["fixtures"] or {})
-        Fixtures.from_dict(fixtures)  # fail early on unknown keys
+        try:
+            fixtures = dict(seed["fixtures"] or {})
+            Fixtures.from_dict(fixtures)  # fail early on unknown keys
+        except (TypeError, ValueError) as exc:
+            raise SeedError(f"fixtures: {exc}") from None
         cb.fixtures = fixtures
-    for number, script in (seed.get("callers") or {}).items():
+    callers = seed.get("callers") or {}
+    if not isinstance(callers, Mapping):
+        raise SeedError("callers: a mapping of contact to caller script")
+    for number, script in callers.items():  # checked in full: a bad script stops the start
         try:
             cb.callers[str(number)] = parse_script(script)
         except ValueError as exc:
             raise SeedError(f"callers[{number!r}]: {exc}") from None
     if seed.get("default_caller") is not None:
-        cb.default_caller = parse_script(seed["default_caller"])
+        try:
+            cb.default_caller = parse_script(seed["default_caller"])
+        except ValueError as exc:
+            raise SeedError(f"default_caller: {exc}") from None
     accounts = seed.get("accounts") or []
     if not isinstance(accounts, list):
         raise SeedError("accounts: a list of accounts")
@@ -159,7 +178,17 @@ def add_user(cb: Crossbar, account_id: str, spec: Any) -> dict[str, Any]:
     db = account_db(account_id)
     for other in cb.store.of_type(db, "user"):
         if other.get("username") == username and not other.get("pvt_deleted"):
-            return other
+            # The user exists (a restart with --state): the password given now is the intent,
+            # so `--user john:newpw` logs in with newpw, not silently with the old one.
+            updated = dict(other)
+            set_user_credentials(updated, str(spec["password"]))
+            if (updated.get("pvt_md5_auth"), updated.get("pvt_sha1_auth")) == (
+                other.get("pvt_md5_auth"),
+                other.get("pvt_sha1_auth"),
+            ):
+                return other
+            updated["pvt_modified"] = gregorian(cb.clock())
+            return cb.store.save(db, updated)
     now = gregorian(cb.clock())
     doc: dict[str, Any] = {
         "_id": str(spec.get("id") or new_id()),

@@ -37,7 +37,7 @@ def _is_type(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def _fix_type(value: Any, name: str) -> tuple[bool, Any]:
+def fix_type(value: Any, name: str) -> tuple[bool, Any]:
     """kz_json_schema:fix_js_types: convert to integer/number/boolean where Kazoo would."""
     if name == "integer":
         if isinstance(value, float) and value == value and abs(value) != float("inf"):
@@ -76,7 +76,7 @@ def validate(schema: Schema, value: Any, errs: ValidationErrors, path: tuple[Any
         if not any(_is_type(value, n) for n in names):
             fixed = False
             if len(names) == 1:
-                fixed, value = _fix_type(value, names[0])
+                fixed, value = fix_type(value, names[0])
             if not fixed:
                 errs.add(
                     path,

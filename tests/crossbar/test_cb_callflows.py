@@ -55,10 +55,10 @@ def test_no_number_and_no_pattern(kz: Kz, alpha: tuple[str, str]) -> None:
 def test_numbers_and_patterns_of_the_wrong_type(kz: Kz, alpha: tuple[str, str]) -> None:
     token, acct = alpha
     r = kz.call("PUT", f"/v2/accounts/{acct}/callflows", {"numbers": "1"}, token=token)
-    assert_error(r, 400, "validation error", {"numbers": {"type": {"message": "Value is not of type array", "cause": "1"}}})
+    assert_error(r, 400, "validation error", {"numbers": {"type": {"message": "Value did not match type: array", "cause": "1"}}})
     r = kz.call("PUT", f"/v2/accounts/{acct}/callflows", {"patterns": "^1$"}, token=token)
     assert_error(r, 400, "validation error",
-                 {"patterns": {"type": {"message": "Value is not of type array", "cause": "^1$"}}})
+                 {"patterns": {"type": {"message": "Value did not match type: array", "cause": "^1$"}}})
     r = kz.call("PUT", f"/v2/accounts/{acct}/callflows", {"numbers": [1, "2"]}, token=token)
     assert r.body["data"]["numbers.0"]["type"]["message"] == "Value did not match type(s): string"
 

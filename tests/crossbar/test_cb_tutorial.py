@@ -3,8 +3,9 @@
 The shell blocks between the ``tutorial:begin`` and ``tutorial:end`` markers are joined
 into one bash script, unchanged. The test only adds ``KAZOO`` and ``PIVOT_URL`` (what
 the tutorial's set-up block exports), a marker after each block to split the output,
-and, after ``connect``, a wait for the call (``pivotsim serve`` answers before it dials,
-as Kazoo does).
+and, after ``connect``, a poll for the call, so a slow machine does not fail the test
+(``pivotsim serve`` answers before it dials, as Kazoo does). The docs' own step 6 waits
+too (``sleep``), since pasted without a wait it would show ``"data":[]``; that is checked.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def test_the_tutorial_runs_verbatim(kazoo: str, pivot_server: tuple[str, list[di
     blocks = tutorial_blocks()
     assert len(blocks) == 6
     assert "echo -n 'john:12345' | md5sum" in blocks[0]
+    # Step 6, pasted right after step 5, must wait for the background call before reading its results.
+    assert blocks[5].splitlines()[0].startswith("sleep "), blocks[5]
     script = "set -euo pipefail\n"
     for i, block in enumerate(blocks):
         script += block + f"\necho; echo '<<<block {i}>>>'\n"
