@@ -40,6 +40,10 @@ class Options:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        for name, low in _MINIMUMS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
 
 
 _CHOICES = {
@@ -47,4 +51,17 @@ _CHOICES = {
     "unrecognized_reply": ("hangup", "default"),
     "null_param": ("not_sent", "empty"),
     "runtime_req_format": ("twiml", "kazoo"),
+}
+
+# A negative count or duration has no meaning for Kazoo; a zero wait or prompt does.
+_MINIMUMS = {
+    "max_steps": 1,
+    "request_timeout_ms": 1,
+    "pivot_event_wait_ms": 0,
+    "max_branch_count": 0,
+    "interdigit_timeout_ms": 0,
+    "tts_ms_per_word": 0,
+    "min_prompt_ms": 0,
+    "default_media_ms": 0,
+    "max_redirects": 0,
 }

@@ -45,6 +45,15 @@ def _xml_types(ctype: str) -> bool:
 
 def classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any, str]:
     """Kazoo's outcome for a complete HTTP response (pivot_call handle_info + kzt_translator)."""
+    kind, doc, detail = _classify(resp, text, twiml)
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity") and kind in ("json_error", "not_recognized"):
+        detail += (f" (the reply is Content-Encoding: {encoding}; Kazoo's httpc neither asks for "
+                   "compression nor undoes it, so Kazoo reads the compressed bytes)")
+    return kind, doc, detail
+
+
+def _classify(resp: HTTPResponse, text: str | None, twiml: Any) -> tuple[str, Any, str]:
     status = resp.status
     if status >= 600:
         return "silent", None, f"HTTP {status} is outside httpc's handled range; Kazoo ignores the reply"

@@ -1065,6 +1065,10 @@ class FlowValidator:
             if name in _UNUSED_SUBSCHEMAS or name.startswith("audio_macro."):
                 continue
             files[name] = path
+        if not files:
+            raise FileNotFoundError(
+                f"no callflows.*.json schema files in {folder} (in a Kazoo checkout they are in "
+                "applications/crossbar/priv/couchdb/schemas)")
         self._known = frozenset(files)
         self._files = files
 

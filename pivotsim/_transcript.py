@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Transcript", "RequestRecord", "Event", "Diagnostic", "End", "END_REASONS"]
 
-#: Why a call ended. Documented in docs/transcript.md and schemas/transcript.schema.json.
+#: Why a call ended. Documented in the README ("The transcript") and schemas/transcript.schema.json.
 END_REASONS = (
     "hangup",          # Kazoo hung up: the flow finished, a hangup module, or a reply Kazoo hangs up on
     "caller_hangup",   # the simulated caller hung up

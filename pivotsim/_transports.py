@@ -95,6 +95,10 @@ def parse_connect_to(specs: Iterable[str]) -> dict[tuple[str, int], tuple[str, i
             port2 = int(p2)
         except ValueError:
             raise ValueError(f"--connect-to ports must be numbers, got {spec!r}") from None
+        if not (0 < port2 < 65536 and (not p1 or 0 < port1 < 65536)):
+            raise ValueError(f"--connect-to ports must be 1-65535, got {spec!r}")
+        if not h2:
+            raise ValueError(f"--connect-to needs the host to connect to (HOST2), got {spec!r}")
         out[(h1.lower(), port1)] = (h2, port2)
     return out
 
@@ -138,10 +142,15 @@ class HTTPTransport(BaseTransport):
     ) -> None:
         import requests
 
+        from ._httpc import HttpcAdapter
+
         self._requests = requests
         self.session = session or requests.Session()
         self.session.headers.clear()  # no User-Agent/Accept: Kazoo's httpc sends none
         self.session.trust_env = False
+        adapter = HttpcAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.connect_to = parse_connect_to(connect_to)
         self.max_body_bytes = max_body_bytes
 
@@ -160,54 +169,68 @@ class HTTPTransport(BaseTransport):
         return parts._replace(netloc=f"{target[0]}:{target[1]}").geturl()
 
     def handle(self, request: HTTPRequest) -> HTTPResponse:
-        req = self._requests
-        headers = dict(request.headers)
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        from ._httpc import NO_CLIENT_HEADERS, Deadline
+
+        headers = {**NO_CLIENT_HEADERS, **request.headers}
         url = self._route(request.url, headers)
         timeout = request.timeout_ms / 1000.0
         start = time.perf_counter()
+        deadline = Deadline(timeout)
         try:
-            resp = self.session.request(
-                request.method,
-                url,
-                data=request.body or None,
-                headers=headers,
-                timeout=(timeout, timeout),
-                allow_redirects=False,
-                stream=True,
-            )
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                truncated = False
-                for chunk in resp.raw.stream(65536, decode_content=True):
-                    size += len(chunk)
-                    chunks.append(chunk)
-                    if size > self.max_body_bytes:
-                        truncated = True  # a gzip bomb stops here too: decoded bytes count
-                        break
-                    if (time.perf_counter() - start) * 1000 > request.timeout_ms:
-                        raise TransportError("timeout", "whole-request timeout while reading the body")
-            finally:
-                resp.close()
-        except TransportError as exc:
-            exc.elapsed_ms = (time.perf_counter() - start) * 1000
-            raise
-        except (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout) as exc:
-            raise TransportError("timeout", _short(exc, "timeout"), (time.perf_counter() - start) * 1000) from None
-        except req.exceptions.ConnectionError as exc:
-            text = str(exc)
-            kind = "dns" if ("NameResolution" in text or "getaddrinfo" in text) else "connect"
-            raise TransportError(kind, _short(exc, kind), (time.perf_counter() - start) * 1000) from None
-        except (req.exceptions.InvalidURL, req.exceptions.MissingSchema, req.exceptions.InvalidSchema) as exc:
-            raise TransportError("invalid_url", _short(exc, "invalid_url")) from None
-        except req.exceptions.RequestException as exc:
-            raise TransportError("connect", _short(exc, "connect"), (time.perf_counter() - start) * 1000) from None
+            with deadline:
+                resp = self.session.request(
+                    request.method,
+                    url,
+                    data=request.body or None,
+                    headers=headers,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    truncated = False
+                    # httpc does not decompress: the body is the bytes on the wire.
+                    for chunk in resp.raw.stream(65536, decode_content=False):
+                        size += len(chunk)
+                        chunks.append(chunk)
+                        if size > self.max_body_bytes:
+                            truncated = True
+                            break
+                finally:
+                    resp.close()
+        except Exception as exc:
+            elapsed = (time.perf_counter() - start) * 1000
+            if deadline.expired:  # whatever the socket said once it was shut
+                raise TransportError("timeout", f"no complete reply within {request.timeout_ms} ms",
+                                     elapsed) from None
+            if isinstance(exc, Urllib3Error):  # a broken reply: the connection, as httpc sees it
+                raise TransportError("connect", _short(exc, "connect"), elapsed) from None
+            raise self._error(exc, elapsed) from None
         elapsed = (time.perf_counter() - start) * 1000
         if elapsed > request.timeout_ms:
             raise TransportError("timeout", f"no complete reply within {request.timeout_ms} ms", elapsed)
         hdrs = {k.lower(): v for k, v in resp.headers.items()}
         return HTTPResponse(resp.status_code, hdrs, _capped(chunks, self.max_body_bytes), elapsed,
                             truncated=truncated)
+
+    def _error(self, exc: Exception, elapsed: float) -> Exception:
+        """requests' failure as one of Kazoo's cases."""
+        req = self._requests
+        if isinstance(exc, (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout)):
+            return TransportError("timeout", _short(exc, "timeout"), elapsed)
+        if isinstance(exc, req.exceptions.ConnectionError):
+            text = str(exc)
+            kind = "dns" if ("NameResolution" in text or "getaddrinfo" in text) else "connect"
+            return TransportError(kind, _short(exc, kind), elapsed)
+        if isinstance(exc, (req.exceptions.InvalidURL, req.exceptions.MissingSchema, req.exceptions.InvalidSchema)):
+            return TransportError("invalid_url", _short(exc, "invalid_url"))
+        if isinstance(exc, req.exceptions.RequestException):
+            return TransportError("connect", _short(exc, "connect"), elapsed)
+        return exc
 
     def close(self) -> None:
         self.session.close()
@@ -308,9 +331,13 @@ class CallableTransport(BaseTransport):
     def handle(self, request: HTTPRequest) -> HTTPResponse:
         self.calls.append(request)
         start = time.perf_counter()
-        out = self.fn(request)
-        elapsed = (time.perf_counter() - start) * 1000
-        return coerce_response(out, elapsed)
+        try:
+            out = self.fn(request)
+            return coerce_response(out, (time.perf_counter() - start) * 1000)
+        except Exception as exc:  # the target crashed, as a WSGI app can: a server answers 500
+            note = f"the target raised {type(exc).__name__}: {exc}"
+            return HTTPResponse(500, {"content-type": "text/plain"}, note.encode(),
+                                (time.perf_counter() - start) * 1000, note)
 
 
 def coerce_response(out: Any, elapsed: float = 0.0) -> HTTPResponse:

@@ -67,6 +67,16 @@ def _positive_ms(text: str) -> int:
     return value
 
 
+def _positive_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
 def _add_call_parser(sub: Any) -> None:
     p = sub.add_parser(
         "call",
@@ -116,7 +126,7 @@ def _add_call_parser(sub: Any) -> None:
                    "(applications/crossbar/priv/couchdb/schemas)")
     k.add_argument("--fixtures", metavar="FILE", default=None,
                    help="YAML of menus, users, devices, callflows, outcomes... for simulated modules")
-    k.add_argument("--max-steps", type=_positive_ms, default=500, help="stop a flow that never ends (default 500)")
+    k.add_argument("--max-steps", type=_positive_count, default=500, help="stop a flow that never ends (default 500)")
     k.add_argument("--intended", action="store_true",
                    help="run what Kazoo's docs intend instead of emulating its bugs")
     k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
@@ -220,8 +230,13 @@ def _cmd_call(args: argparse.Namespace) -> int:
         args.option, max_steps=args.max_steps, strict_blacklist=args.kazoo_blacklist, faithful=not args.intended
     )
     fixtures = _load_fixtures(args.fixtures)
-    if args.kazoo_schemas and not os.path.isdir(args.kazoo_schemas):
-        raise UsageError(f"--kazoo-schemas: {args.kazoo_schemas} is not a directory")
+    if args.kazoo_schemas:
+        from . import make_validator
+
+        try:
+            make_validator(kazoo_schemas=args.kazoo_schemas)
+        except OSError as exc:
+            raise UsageError(f"--kazoo-schemas: {exc}") from None
     try:
         transcript = place_call(
             args.target,
@@ -245,6 +260,11 @@ def _cmd_call(args: argparse.Namespace) -> int:
         print(json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(render_text(transcript, verbose=args.verbose))
+    if "pivotsim.internal" in transcript.diagnostic_codes():
+        # Printed first: what the call recorded up to the failure is kept.
+        print("pivotsim: internal error during the call (see its diagnostics; please report this)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     return EXIT_OK
 
 

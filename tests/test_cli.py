@@ -91,7 +91,13 @@ def test_post_json_and_twiml_format(capsys) -> None:
         (["call", "not-a-target"], "neither a URL nor module:attr"),
         (["call", BANK, "--method", "put"], "invalid choice"),
         (["call", BANK, "--connect-to", "a:b"], "HOST1:PORT1:HOST2:PORT2"),
-        (["call", BANK, "--kazoo-schemas", "/nonexistent/dir"], "not a directory"),
+        (["call", BANK, "--kazoo-schemas", "/nonexistent/dir"], "does not exist"),
+        (["call", BANK, "--kazoo-schemas", str(Path(__file__).parent / "apps")], "no callflows.*.json"),
+        (["call", BANK, "--connect-to", "x.example:80:127.0.0.1:99999"], "1-65535"),
+        (["call", BANK, "--connect-to", "x.example:80:127.0.0.1:-5"], "1-65535"),
+        (["call", BANK, "--connect-to", "x.example:80::8080"], "HOST2"),
+        (["call", BANK, "--option", "max_steps=-3"], "max_steps must be a whole number of at least 1"),
+        (["call", BANK, "--max-steps", "abc"], "'abc' is not a whole number"),
         (["frobnicate"], "invalid choice"),
         ([], "name a command"),
     ],
@@ -197,3 +203,30 @@ def test_engine_options_from_the_command_line(capsys) -> None:
                         (["--option", "connect_error=sometimes"], "connect_error must be one of")):
         code, _, err = run_cli(capsys, "call", BANK, *bad)
         assert code == 2 and needle in err, err
+
+
+def test_max_steps_is_a_count_not_a_duration(capsys) -> None:
+    code, _, err = run_cli(capsys, "call", BANK, "--max-steps", "abc")
+    assert code == 2 and "milliseconds" not in err
+
+
+def test_a_callable_target_that_crashes_is_a_500_from_the_target(capsys) -> None:
+    # os:getcwd takes no request: calling it fails inside the target, as a broken app would.
+    code, out, err = run_cli(capsys, "call", "os:getcwd")
+    assert code == 0, err
+    assert "<< 500" in out and "the target raised TypeError" in out
+    assert "pivotsim.internal" not in out
+
+
+def test_pivotsim_failing_mid_call_exits_3_after_printing_what_was_recorded(capsys, monkeypatch) -> None:
+    from pivotsim._modules import REGISTRY
+
+    def broken_tts(ctx, data, children):
+        raise RuntimeError("simulated pivotsim bug")
+
+    monkeypatch.setitem(REGISTRY, "tts", broken_tts)
+    code, out, err = run_cli(capsys, "call", BANK)
+    assert code == 3
+    assert ">> GET http://pivot.example/" in out  # the request made before the failure is kept
+    assert "pivotsim.internal" in out and "simulated pivotsim bug" in out
+    assert err.strip().startswith("pivotsim: internal error during the call") and "Traceback" not in err

@@ -1,0 +1,191 @@
+"""The HTTP transport against raw sockets on 127.0.0.1: what goes on the wire, and httpc's rules.
+
+A raw server sees the bytes a real Pivot server would, which no WSGI test can: the headers
+urllib3 would add by itself, a body the server compresses unasked, a reply that trickles.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from pivot_apps import HANGUP, tts
+
+import pivotsim
+
+FAILURE = tts("failure branch", HANGUP)
+OK_JSON = b'{"module": "tts", "data": {"text": "hello"}}'
+
+
+class RawServer:
+    """One thread per connection; ``handler(conn, request_bytes)`` answers it."""
+
+    def __init__(self, handler: Callable[[socket.socket, bytes], None]) -> None:
+        self.handler = handler
+        self.requests: list[bytes] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            while True:  # keep-alive: as many requests as the client sends
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    try:
+                        chunk = conn.recv(65536)
+                    except OSError:  # the handler closed it
+                        return
+                    if not chunk:
+                        return
+                    head += chunk
+                self.requests.append(head)
+                try:
+                    self.handler(conn, head)
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stopping = True
+        self.sock.close()
+
+
+@contextmanager
+def raw_server(handler: Callable[[socket.socket, bytes], None]) -> Iterator[RawServer]:
+    server = RawServer(handler)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def reply(conn: socket.socket, body: bytes, *headers: str) -> None:
+    lines = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}", *headers]
+    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+
+def run(url: str, **kw) -> pivotsim.Transcript:
+    engine = pivotsim.Engine(pivotsim.HTTPTransport())
+    return engine.run(pivotsim.pivot_flow(url, children={"_": FAILURE}, **kw))
+
+
+def header_names(head: bytes) -> set[str]:
+    return {line.split(b":", 1)[0].decode().lower() for line in head.split(b"\r\n")[1:] if b":" in line}
+
+
+def test_only_what_kazoo_sends_goes_on_the_wire() -> None:
+    with raw_server(lambda conn, head: reply(conn, OK_JSON)) as srv:
+        t = run(srv.url + "/ivr", method="post")
+    names = header_names(srv.requests[0])
+    assert "user-agent" not in names and "accept-encoding" not in names  # urllib3 would add both
+    assert "accept" not in names and "connection" not in names
+    assert names >= {"host", "content-type", "content-length"}
+    assert t.requests[0].headers == {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_a_get_sends_no_header_of_kazoo_s_own() -> None:
+    with raw_server(lambda conn, head: reply(conn, OK_JSON)) as srv:
+        t = run(srv.url + "/ivr")
+    assert header_names(srv.requests[0]) == {"host"}
+    assert t.requests[0].headers == {} and t.prompts == ["hello"]
+
+
+def trickler(total: int, every_s: float, *, headers_first: bool) -> tuple[Callable, dict[str, bool]]:
+    """A server that sends its reply a byte at a time; it notes whether the client hung up on it."""
+    seen = {"client_gone": False, "finished": False}
+
+    def handler(conn: socket.socket, head: bytes) -> None:
+        body = b" " * total
+        head_out = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {total}\r\n\r\n".encode()
+        if headers_first:
+            conn.sendall(head_out)
+            out = body
+        else:
+            out = head_out + body
+        try:
+            for i in range(len(out)):
+                conn.sendall(out[i:i + 1])
+                time.sleep(every_s)
+        except OSError:
+            seen["client_gone"] = True
+            return
+        seen["finished"] = True
+
+    return handler, seen
+
+
+def _wait_for(flag: dict[str, bool]) -> None:
+    for _ in range(200):
+        if flag["client_gone"] or flag["finished"]:
+            return
+        time.sleep(0.05)
+
+
+def test_a_reply_that_trickles_its_headers_is_cut_at_req_timeout_ms() -> None:
+    # Each byte comes well within a socket read timeout, so only a whole-request deadline
+    # (httpc's) stops it; without one the client would read for the full 6 s.
+    handler, seen = trickler(60, 0.1, headers_first=False)
+    with raw_server(handler) as srv:
+        t = run(srv.url + "/slow", req_timeout_ms=300)
+        _wait_for(seen)
+    assert seen["client_gone"] and not seen["finished"]
+    assert t.requests[0].outcome == "no_reply" and t.requests[0].error.startswith("timeout")
+    assert t.prompts == ["failure branch"]  # cf_pivot's 10 s wait, then _
+    assert t.end.t_ms >= 10_000
+
+
+def test_a_body_that_trickles_on_a_kept_alive_connection_is_cut_too() -> None:
+    handler, seen = trickler(60, 0.1, headers_first=True)
+
+    def two_step(conn: socket.socket, head: bytes) -> None:
+        if head.startswith(b"GET /first"):
+            nested = b'{"module": "pivot", "data": {"voice_url": "http://127.0.0.1:%d/slow"}}' % conn.getsockname()[1]
+            reply(conn, nested)
+        else:
+            handler(conn, head)
+
+    with raw_server(two_step) as srv:
+        t = run(srv.url + "/first", req_timeout_ms=300)
+        _wait_for(seen)
+    assert len(srv.requests) == 2
+    assert seen["client_gone"] and not seen["finished"]
+    assert t.requests[1].outcome == "no_reply" and t.requests[1].error.startswith("timeout")
+
+
+def test_a_broken_chunked_body_is_a_failed_request_not_a_pivotsim_failure() -> None:
+    def broken(conn: socket.socket, head: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\nnot a chunk\r\n")
+        conn.close()
+
+    with raw_server(broken) as srv:
+        t = run(srv.url + "/broken")
+    assert "pivotsim.internal" not in t.diagnostic_codes()
+    assert t.requests[0].outcome == "no_reply"
+    assert t.prompts == ["failure branch"]
+
+
+def test_a_body_compressed_unasked_is_read_as_the_bytes_on_the_wire() -> None:
+    import gzip
+
+    packed = gzip.compress(OK_JSON)
+    with raw_server(lambda conn, head: reply(conn, packed, "Content-Encoding: gzip")) as srv:
+        t = run(srv.url + "/gz")
+    assert t.end.reason == "hangup" and t.prompts == []  # not UTF-8: invalid JSON to Kazoo
+    [diag] = [d for d in t.diagnostics if d.code == "reply.json_error"]
+    assert "Content-Encoding: gzip" in diag.message
+    assert t.requests[0].body_bytes == len(packed)
