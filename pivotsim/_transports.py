@@ -69,6 +69,16 @@ class TransportError(Exception):
         self.elapsed_ms = elapsed_ms
 
 
+def _caused_by(exc: BaseException, cls: type[BaseException], depth: int = 6) -> bool:
+    """Whether ``cls`` is somewhere in what requests wrapped (args, cause, context)."""
+    if isinstance(exc, cls):
+        return True
+    if depth == 0:
+        return False
+    inner = [a for a in exc.args if isinstance(a, BaseException)] + [exc.__cause__, exc.__context__]
+    return any(_caused_by(e, cls, depth - 1) for e in inner if e is not None)
+
+
 def _capped(chunks: list[bytes], limit: int) -> bytes:
     body = b"".join(chunks)
     return body[:limit] if len(body) > limit else body
@@ -171,13 +181,13 @@ class HTTPTransport(BaseTransport):
     def handle(self, request: HTTPRequest) -> HTTPResponse:
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        from ._httpc import NO_CLIENT_HEADERS, Deadline
+        from ._httpc import NO_CLIENT_HEADERS, Deadline, raw_target
 
         headers = {**NO_CLIENT_HEADERS, **request.headers}
         url = self._route(request.url, headers)
         timeout = request.timeout_ms / 1000.0
         start = time.perf_counter()
-        deadline = Deadline(timeout)
+        deadline = Deadline(timeout, target=raw_target(url))
         try:
             with deadline:
                 resp = self.session.request(
@@ -219,7 +229,12 @@ class HTTPTransport(BaseTransport):
 
     def _error(self, exc: Exception, elapsed: float) -> Exception:
         """requests' failure as one of Kazoo's cases."""
+        import http.client
+
         req = self._requests
+        if _caused_by(exc, http.client.InvalidURL):  # a raw space or control character in the target
+            return TransportError("invalid_url", "the URL holds a space or control character, which "
+                                  "cannot go on an HTTP request line")
         if isinstance(exc, (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout)):
             return TransportError("timeout", _short(exc, "timeout"), elapsed)
         if isinstance(exc, req.exceptions.ConnectionError):
@@ -322,7 +337,9 @@ class CallableTransport(BaseTransport):
     """Answer requests with a function: ``fn(request) -> HTTPResponse | dict | str | tuple``.
 
     A dict is sent as ``application/json``, a string starting with ``<`` as
-    ``text/xml``, and a tuple is ``(status, headers, body)``.
+    ``text/xml``, and a tuple is ``(status, headers, body)``. Raise
+    :class:`TransportError` to play a network failure; any other exception is the
+    target crashing, which a server answers with a 500.
     """
 
     fn: Callable[[HTTPRequest], Any]
@@ -334,6 +351,8 @@ class CallableTransport(BaseTransport):
         try:
             out = self.fn(request)
             return coerce_response(out, (time.perf_counter() - start) * 1000)
+        except TransportError:
+            raise  # the function simulates the network failing
         except Exception as exc:  # the target crashed, as a WSGI app can: a server answers 500
             note = f"the target raised {type(exc).__name__}: {exc}"
             return HTTPResponse(500, {"content-type": "text/plain"}, note.encode(),

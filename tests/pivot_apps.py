@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 def seen_request() -> dict[str, Any]:
     """What the server saw, through Flask's own parsing."""
+    body = request.get_data(as_text=True)  # read before request.form, which consumes the stream
     return {
         "path": request.path,
         "method": request.method,
@@ -22,7 +23,7 @@ def seen_request() -> dict[str, Any]:
         "form": request.form.to_dict(flat=False),
         "json": request.get_json(silent=True),
         "headers": {k.lower(): v for k, v in request.headers.items()},
-        "body": request.get_data(as_text=True),
+        "body": body,
     }
 
 

@@ -22,6 +22,7 @@ def test_garbage_bytes() -> None:
     t = run(replies(Response(os.urandom(4096), content_type="application/json")))
     assert t.end.reason == "hangup"
     assert "reply.json_error" in t.diagnostic_codes()
+    assert t.prompts == [] and t.end.detail.startswith("Kazoo hung up")  # not the _ child
 
 
 def test_ten_megabyte_body_is_handled_and_truncated_in_the_transcript() -> None:
@@ -37,6 +38,7 @@ def test_invalid_utf8() -> None:
     t = run(replies(Response(b'{"module": "tts", "data": {"text": "caf\xe9"}}', content_type="application/json")))
     assert t.end.reason == "hangup"
     assert any("UTF-8" in d.message for d in t.diagnostics)
+    assert t.prompts == [] and t.end.detail.startswith("Kazoo hung up")
 
 
 def test_invalid_utf8_without_content_type() -> None:

@@ -189,3 +189,24 @@ def test_a_body_compressed_unasked_is_read_as_the_bytes_on_the_wire() -> None:
     [diag] = [d for d in t.diagnostics if d.code == "reply.json_error"]
     assert "Content-Encoding: gzip" in diag.message
     assert t.requests[0].body_bytes == len(packed)
+
+
+def test_keys_go_on_the_wire_unencoded_exactly_as_the_transcript_records_them() -> None:
+    # urllib3 would send Custom-Application-Vars%5Bplan%5D; Kazoo's encoder leaves keys raw.
+    call = pivotsim.CallProperties(custom_application_vars={"plan": "gold card", "n": {"k": "ü"}})
+    with raw_server(lambda conn, head: reply(conn, OK_JSON)) as srv:
+        t = pivotsim.place_call(srv.url + "/ivr", call=call)
+    sent_target = srv.requests[0].split(b"\r\n")[0].split(b" ")[1].decode()
+    assert "Custom-Application-Vars[plan]=gold+card&Custom-Application-Vars[n][k]=%C3%BC" in sent_target
+    assert srv.url + sent_target == t.requests[0].url
+
+
+def test_a_key_with_a_space_cannot_go_on_a_request_line() -> None:
+    call = pivotsim.CallProperties(custom_application_vars={"my key": "x"})
+    with raw_server(lambda conn, head: reply(conn, OK_JSON)) as srv:
+        engine = pivotsim.Engine(pivotsim.HTTPTransport())
+        t = engine.run(pivotsim.pivot_flow(srv.url + "/ivr", children={"_": FAILURE}), call=call)
+    assert srv.requests == []
+    assert t.requests[0].outcome == "invalid_url"
+    assert "request.invalid_url" in t.diagnostic_codes()
+    assert t.prompts == ["failure branch"] and t.end.t_ms < 10_000  # _ at once, no 10 s wait

@@ -105,6 +105,8 @@ def test_empty_200_with_cdr_url_takes_default_after_ten_seconds() -> None:
 def test_invalid_json_hangs_up_and_is_marked_for_the_debug_log() -> None:
     t = run(replies(Response("{not json", content_type="application/json")))
     assert t.end.reason == "hangup"
+    assert t.prompts == []  # not the _ child ("failure branch")
+    assert t.end.detail.startswith("Kazoo hung up: invalid JSON")
     assert t.requests[0].json_errors is True
     assert "reply.json_error" in t.diagnostic_codes()
 
@@ -254,7 +256,9 @@ def test_inferred_behaviour_switches() -> None:
     assert t.events_of("prompt")[0].t_ms == 0
 
     not_twiml = replies(Response("<Other/>", content_type="text/xml"))
-    assert run(not_twiml).end.reason == "hangup"
+    t = run(not_twiml)
+    assert t.end.reason == "hangup" and t.prompts == []
+    assert t.end.detail.startswith("Kazoo hung up")
     t = run(not_twiml, options=pivotsim.Options(unrecognized_reply="default"))
     assert t.prompts == ["failure branch"]
 

@@ -67,6 +67,24 @@ def test_user_id_is_a_string_for_one_owner_and_an_array_for_several(call) -> Non
     assert "User-ID[]=u1&User-ID[]=u2" in app.seen[1]["query"]
 
 
+def test_form_encoding_keeps_keys_raw_and_encodes_values_like_kazoo(call) -> None:
+    # contract §1.7: keys not encoded, "+" for spaces, other bytes %XX, nested [k], arrays []
+    props = CallProperties(custom_application_vars={"my key": "a b&c", "n": {"k": ["x y"]}},
+                           user_ids=("u1", "u2"))
+    app = replies(HANGUP)
+    call(app, call=props)
+    call(app, call=props, method="post")
+    get, post = app.seen
+    for raw, parsed in ((get["query"], get["args"]), (post["body"], post["form"])):
+        assert "&Custom-Application-Vars[my key]=a+b%26c&" in raw
+        assert "&Custom-Application-Vars[n][k][]=x+y&" in raw
+        assert "&User-ID[]=u1&User-ID[]=u2" in raw
+        assert parsed["Custom-Application-Vars[my key]"] == ["a b&c"]
+        assert parsed["Custom-Application-Vars[n][k][]"] == ["x y"]
+        assert parsed["User-ID[]"] == ["u1", "u2"]
+    assert post["query"] == ""
+
+
 def test_twiml_request_format_uses_twilio_names_and_no_cavs(call) -> None:
     app = replies(HANGUP)
     call(app, req_format="twiml", call=CallProperties(custom_application_vars={"a": "1"}))
@@ -118,6 +136,16 @@ def test_type_ahead_lands_in_default_and_moves_to_the_next_collection(call) -> N
     assert app.seen[2]["args"]["Digits[acct]"] == ["123"]
     assert "Digits[default]" not in app.seen[2]["args"]  # every collect_dtmf deletes default
     assert t.events_of("prompt_stopped")
+
+
+def test_type_ahead_is_cut_at_the_first_terminator_before_collecting(call) -> None:
+    collect = _collect("x", max_digits=3) | {"children": {"_": pivot("http://pivot.example/2")}}
+    app = replies(tts("Enter your code", collect), HANGUP)
+    t = call(app, caller=Caller([TypeAhead("1#5"), "9"]))
+    # contract §3.3 collect_dtmf step 2: "1#5" is cut to "1", then "9" is collected
+    assert t.events_of("type_ahead_used")[0].details["digits"] == "1"
+    assert t.events_of("collected")[0].details["digits"] == "19"
+    assert app.seen[1]["args"]["Digits[x]"] == ["19"]
 
 
 def test_menu_digits_are_not_sent_to_pivot(call) -> None:

@@ -96,6 +96,13 @@ def test_menu_exact_digits_choose_the_child() -> None:
     assert t.prompts[-1] == "twelve"
 
 
+def test_menu_digit_pressed_over_the_greeting_barges_in_and_selects_the_child() -> None:
+    t = run_flow(_menu({"1": tts("one")}), caller=[pivotsim.TypeAhead("1")])
+    assert t.events_of("prompt_stopped")[0].details["by"] == "1"
+    assert t.events_of("menu_input")[0].details["digits"] == "1"
+    assert t.prompts == ["menu-no_prompt", "one"]
+
+
 def test_menu_timeout_child_is_taken_on_the_first_timeout_and_hash_alone_counts() -> None:
     t = run_flow(_menu({"1": tts("one"), "timeout": tts("timed out")}), caller=["#"])
     assert t.prompts[-1] == "timed out"
@@ -146,6 +153,18 @@ def test_carrier_failure_hangs_up_with_the_cause_ignoring_default() -> None:
     assert t.end.hangup_cause == "UNALLOCATED_NUMBER"
     assert t.prompts == []
     assert "resources.no_failure_child" in t.diagnostic_codes()
+
+
+def test_carrier_failure_inside_a_callflow_branch_returns_to_the_parent() -> None:
+    # stop(Cause) pops the branch stack when it is not empty (contract §3.1, §9 item 17)
+    fx = Fixtures(outcomes={"offnet": "unallocated"}, callflows={
+        "cf-carrier": {"flow": {"module": "resources", "data": {"to_did": "+15550001"},
+                                "children": {"_": tts("never")}}}})
+    flow = {"module": "callflow", "data": {"id": "cf-carrier"}, "children": {"_": tts("back in the parent")}}
+    t = run_flow(flow, fixtures=fx)
+    assert t.events_of("bridge_failed")[0].details["cause"] == "UNALLOCATED_NUMBER"
+    assert t.events_of("branch_return")
+    assert t.prompts == ["back in the parent"]
 
 
 def test_handoffs_end_the_call() -> None:
