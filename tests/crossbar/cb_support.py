@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pivotsim import CallableTransport, Engine, HTTPRequest, make_validator
@@ -150,3 +158,35 @@ RESOURCE = {
 
 def pivot_callflow(url: str = "https://pivot.example.com/cf", number: str = "1", **data: Any) -> dict[str, Any]:
     return {"name": "My Pivot", "numbers": [number], "flow": {"module": "pivot", "data": {"voice_url": url, **data}}}
+
+
+@contextmanager
+def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``pivotsim serve ARGS`` as a real process on a free 127.0.0.1 port, once it listens."""
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "pivotsim", "serve", "--port", str(port), "--quiet", *args],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _, err = proc.communicate(timeout=5)
+                    raise AssertionError(f"pivotsim serve did not start: {err.decode()}") from None
+                time.sleep(0.05)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
+                proc.wait()

@@ -7,17 +7,16 @@ options or input files (port, seed, state); never a traceback (docs/crossbar.md)
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cb_support import serve_process
 from flask import Flask
 
 from pivotsim.cli import main
@@ -104,26 +103,8 @@ def test_an_unknown_host_is_exit_1_in_one_line(capsys: pytest.CaptureFixture[str
 
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "pivotsim", "serve", "--port", str(port), "--quiet"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-                time.sleep(0.05)
-        yield proc, port
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with serve_process() as served:
+        yield served
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")

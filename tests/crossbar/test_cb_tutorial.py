@@ -14,16 +14,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cb_support import serve_process
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
@@ -40,12 +38,6 @@ def tutorial_blocks() -> list[str]:
     text = DOC.read_text(encoding="utf-8")
     section = text.split("<!-- tutorial:begin -->", 1)[1].split("<!-- tutorial:end -->", 1)[0]
     return re.findall(r"```sh\n(.*?)```", section, re.S)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -72,31 +64,8 @@ def pivot_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 @pytest.fixture
 def kazoo() -> Iterator[str]:
     """``pivotsim serve --account tutorial --user john:12345`` on a free port, as a real process."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pivotsim", "serve", "--port", str(port), "--account", "tutorial",
-         "--user", "john:12345", "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out, err = proc.communicate(timeout=5)
-                    pytest.fail(f"pivotsim serve did not start: {err.decode()}")
-                time.sleep(0.05)
+    with serve_process("--account", "tutorial", "--user", "john:12345") as (_, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
 
 
 WAIT_FOR_CALL = """
