@@ -11,6 +11,7 @@ from ._context import CallContext
 from ._encoding import NullValueError, form_decode
 from ._flow import Continue, Exit, HardStop, Next, Replace
 from ._request import build_params, encode_request
+from ._targets import IN_PROCESS_URL
 from ._transcript import BODY_LIMIT, RequestRecord
 from ._transports import HTTPRequest, HTTPResponse, TransportError
 
@@ -264,6 +265,11 @@ class PivotSession:
             ctx.diag("warning", "reply.http_status",
                      f"{reply.detail}. Kazoo publishes pivot.failed and cf_pivot takes the _ child at once",
                      request=rec.index)
+            if rec.status == 404 and rec.index == 0 and rec.url.split("?", 1)[0] == IN_PROCESS_URL:
+                ctx.diag("info", "pivotsim.default_voice_url",
+                         f"the call went to {IN_PROCESS_URL}, pivotsim's voice_url for an in-process app "
+                         "when none is given; if your app answers on another route, name it: "
+                         "--voice-url /voice (node: {voice_url: /voice} in a scenario)", request=rec.index)
             return Continue("_")
         if k == "invalid_url":
             ctx.diag("error", "request.invalid_url",

@@ -9,10 +9,11 @@ from ._transcript import Transcript
 
 __all__ = ["printable", "render_text"]
 
-# C0 controls but tab, DEL, C1 controls, and lone surrogates: a server's reply must
-# not be able to move the cursor, recolour or retitle the terminal of whoever reads
-# the transcript, nor break a UTF-8 writer.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but tab, DEL, C1 controls, the Unicode line separators and lone surrogates:
+# a server's reply (or a scenario file) must not be able to move the cursor, recolour or
+# retitle the terminal or CI log of whoever reads the transcript, nor break a UTF-8 writer.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_UNPRINTABLE_BUT_NEWLINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -20,9 +21,13 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters and lone surrogates shown as escapes."""
-    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters and lone surrogates shown as escapes, safe to print.
+
+    ``keep_newlines`` lets a multi-line report keep its layout.
+    """
+    pattern = _UNPRINTABLE_BUT_NEWLINES if keep_newlines else _UNPRINTABLE
+    return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
 _SKIP = {"module", "request", "response", "answer", "tts", "end", "diagnostic"}
@@ -116,7 +121,7 @@ def render_text(t: Transcript, *, verbose: bool = False) -> str:
             url = r.url if verbose else _short(r.url)
             out.append(f"{_t(e.t_ms)}  >> {r.method} {url}   [{r.req_format}, {r.purpose}]")
             if verbose and r.method != "GET":
-                out.append(f"{'':10}     body: {_short(r.body_sent, 300)}")
+                out.append(f"{'':10}     body: {r.body_sent}")  # verbose: every field sent
             elif not verbose:
                 keys = _interesting(r)
                 if keys:

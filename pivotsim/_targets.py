@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urljoin
 
 from ._transports import BaseTransport, CallableTransport, HTTPTransport, WSGITransport
 
@@ -55,14 +56,18 @@ def resolve_target(
     voice_url: str | None = None,
     connect_to: Iterable[str] = (),
 ) -> tuple[str, BaseTransport]:
-    """Returns ``(voice_url, transport)``.
+    """Returns ``(voice_url, transport)``; a ``voice_url`` that is a path is joined to the target.
 
     A string starting with ``http://`` or ``https://`` is a real server; any other
     string is ``module:attr`` naming a WSGI app (or an app factory). An object is
     used as a WSGI app, or a transport as it is, or a plain callable
     ``fn(request)`` via :class:`CallableTransport`.
     """
-    if isinstance(target, str) and target.startswith(("http://", "https://")):
+    is_url = isinstance(target, str) and target.startswith(("http://", "https://"))
+    if voice_url and not voice_url.startswith(("http://", "https://")):
+        # A path: the route of the app (or server) under test, as in a scenario's node.voice_url.
+        voice_url = urljoin(target if is_url else IN_PROCESS_URL, voice_url)
+    if is_url:
         try:
             return voice_url or target, HTTPTransport(connect_to=connect_to)
         except ValueError as exc:

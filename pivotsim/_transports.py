@@ -69,7 +69,8 @@ class TransportError(Exception):
         self.elapsed_ms = elapsed_ms
 
 
-def _caused_by(exc: BaseException, cls: type[BaseException], depth: int = 6) -> bool:
+def _caused_by(exc: BaseException, cls: type[BaseException] | tuple[type[BaseException], ...],
+               depth: int = 6) -> bool:
     """Whether ``cls`` is somewhere in what requests wrapped (args, cause, context)."""
     if isinstance(exc, cls):
         return True
@@ -187,7 +188,7 @@ class HTTPTransport(BaseTransport):
         url = self._route(request.url, headers)
         timeout = request.timeout_ms / 1000.0
         start = time.perf_counter()
-        deadline = Deadline(timeout, target=raw_target(url))
+        deadline = Deadline(timeout, target=raw_target(request.url))
         try:
             with deadline:
                 resp = self.session.request(
@@ -232,7 +233,7 @@ class HTTPTransport(BaseTransport):
         import http.client
 
         req = self._requests
-        if _caused_by(exc, http.client.InvalidURL):  # a raw space or control character in the target
+        if _caused_by(exc, (http.client.InvalidURL, UnicodeError)):  # a space or control character
             return TransportError("invalid_url", "the URL holds a space or control character, which "
                                   "cannot go on an HTTP request line")
         if isinstance(exc, (req.exceptions.ConnectTimeout, req.exceptions.ReadTimeout)):

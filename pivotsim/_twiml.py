@@ -62,7 +62,8 @@ def signature_hint(rec: RequestRecord) -> tuple[str, str]:
     return ("warning" if mentions else "info"), (
         f"the server answered HTTP {rec.status}, {why}: Kazoo sends no X-Twilio-Signature "
         "(nor any auth header), so if your app validates Twilio signatures it rejects every "
-        "Kazoo request. Turn validation off for Kazoo, or check a secret in the URL instead"
+        "Kazoo request. Turn validation off for Kazoo, or check a secret in the URL's path instead "
+        "(a query string on the voice_url would break relative actions on Kazoo: make them absolute)"
     )
 
 
@@ -222,8 +223,9 @@ class _Session:
         ctx = self.ctx
         rec = reply.record
         k = reply.kind
-        notes = "; ".join(self.run.last_url_notes)
-        where = f" ({notes})" if notes else ""
+        # The URL's story is told once, in the twiml.url_resolution warning before this request.
+        where = " (a URL Kazoo resolved differently from Twilio: see twiml.url_resolution)" \
+            if self.run.last_url_notes else ""
         if k == "twiml":
             self.index = rec.index
             return reply.doc

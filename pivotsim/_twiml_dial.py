@@ -274,7 +274,16 @@ def _offnet(run: TwimlRun, el: Element, number: str) -> Outcome:
         cause=cause,
         code=outcome.code if not outcome.answered else 480,
     )
-    run.set_call_status(call_status_for(cause))
+    status = call_status_for(cause)
+    run.set_call_status(status)
+    left = kvs.get("dial_call_status")
+    run.diag(
+        "warning",
+        "twiml.dial_status_offnet",
+        f"the offnet Dial failed ({cause}): Kazoo sets CallStatus={status} from the carrier but "
+        + (f"leaves DialCallStatus at {left!r}" if left else "sends no DialCallStatus")
+        + f" (Twilio would send DialCallStatus={status}); read CallStatus in the Dial action",
+    )
     return _end_dial(run, el, None)
 
 

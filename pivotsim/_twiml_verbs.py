@@ -184,7 +184,9 @@ class TwimlRun:
         notes = url_habits(self.voice_uri, action, url) if action is not None else []
         self.last_url_notes = notes
         for note in notes:
-            self.diag("warning", "twiml.url_resolution", f"<{el.tag}> {what}: {note}")
+            self.diag("warning", "twiml.url_resolution",
+                      f"<{el.tag}> {what}: {note}. Write the absolute URL there (Flask: "
+                      "url_for(..., _external=True)) and Kazoo and Twilio agree")
         return url
 
     def method(self, el: Element) -> str:

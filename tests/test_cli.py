@@ -230,3 +230,29 @@ def test_pivotsim_failing_mid_call_exits_3_after_printing_what_was_recorded(caps
     assert ">> GET http://pivot.example/" in out  # the request made before the failure is kept
     assert "pivotsim.internal" in out and "simulated pivotsim bug" in out
     assert err.strip().startswith("pivotsim: internal error during the call") and "Traceback" not in err
+
+
+def test_a_voice_url_path_is_joined_to_the_target(capsys) -> None:
+    code, out, err = run_cli(capsys, "call", "pivotsim.examples.support:app", "--req-format", "twiml",
+                             "--voice-url", "/voice", "--press", "1", "-v")
+    assert code == 0, err
+    assert ">> GET http://pivot.example/voice?" in out
+    assert "END conference" in out
+
+
+def test_a_404_on_the_default_in_process_url_hints_at_voice_url() -> None:
+    import pivotsim
+
+    app = replies(("not here", 404))
+    t = pivotsim.place_call(app)
+    [hint] = [d for d in t.diagnostics if d.code == "pivotsim.default_voice_url"]
+    assert "--voice-url /voice" in hint.message and hint.level == "info"
+    t = pivotsim.place_call(app, voice_url="/ivr")
+    assert t.requests[0].url.startswith("http://pivot.example/ivr?")
+    assert "pivotsim.default_voice_url" not in t.diagnostic_codes()  # the user named a route
+
+
+def test_verbose_shows_the_whole_post_body(capsys) -> None:
+    code, out, _ = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "1", "-v")
+    body = [line for line in out.splitlines() if line.strip().startswith("body:")][-1]
+    assert not body.endswith("...") and "Custom-Application-Vars[customer_name]=Alice" in body

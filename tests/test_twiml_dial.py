@@ -60,6 +60,9 @@ def test_a_busy_number_reports_busy_and_the_caller_stays() -> None:
     assert app.seen[1]["form"]["CallStatus"] == "busy"
     assert app.seen[1]["form"]["DialCallStatus"] == "ringing"
     assert t.prompts == ["after the dial"]
+    # an app that checks DialCallStatus == "busy", as Twilio's tutorials do, is told why it never is
+    warning = diag(t, "twiml.dial_status_offnet")
+    assert "USER_BUSY" in warning and "DialCallStatus at 'ringing'" in warning and "read CallStatus" in warning
 
 
 def test_an_unanswered_number_rings_for_the_dial_timeout() -> None:

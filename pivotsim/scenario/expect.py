@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from .._encoding import form_decode
 from .._transcript import RequestRecord, Transcript
 from . import model as m
-from .matchers import MISSING, Matcher, Mismatch, Range, compare, show, to_jsonable
+from .matchers import MISSING, AnyValue, Matcher, Mismatch, Range, compare, show, to_jsonable
 from .template import substitute
 
 __all__ = ["Checker", "Outcome", "request_params", "request_view", "reply_view", "nested_params", "twiml_verbs", "read_path"]
@@ -173,7 +173,9 @@ def _norm_twiml(expected: Any) -> Any:
     for item in expected:
         if isinstance(item, dict) and len(item) == 1:
             (verb, value), = item.items()
-            if isinstance(value, (str, Matcher)) and not isinstance(value, Range):
+            if isinstance(value, AnyValue):
+                pass  # {Hangup: !any}: the verb is there, whatever it holds
+            elif isinstance(value, (str, Matcher)) and not isinstance(value, Range):
                 value = {"text": value}
             elif isinstance(value, dict) and "verbs" in value:
                 value = {**value, "verbs": _norm_twiml(value["verbs"])}

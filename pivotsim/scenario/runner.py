@@ -25,7 +25,7 @@ from .._caller import DTMF, Caller, CallerCursor, Hangup, Press, Silence, TypeAh
 from .._engine import Engine, pivot_flow
 from .._fixtures import Fixtures
 from .._options import Options
-from .._targets import IN_PROCESS_URL, TargetError, resolve_target
+from .._targets import TargetError, resolve_target
 from .._transcript import Transcript
 from .._transports import BaseTransport, HTTPRequest, TransportError
 from . import model as m
@@ -348,11 +348,7 @@ class Runner:
             connect_to = [str(substitute(c, scope)) for c in scn.connect_to]
         except UnknownVariable as exc:
             raise ScenarioInputError(scn.loc, str(exc)) from None
-        voice_url = node["voice_url"]
-        if voice_url and not str(voice_url).startswith(("http://", "https://")):
-            base = target if isinstance(target, str) and target.startswith(("http://", "https://")) \
-                else IN_PROCESS_URL
-            voice_url = urljoin(base, str(voice_url))
+        voice_url = str(node["voice_url"]) if node["voice_url"] else None
         try:
             return resolve_target(target, voice_url=voice_url, connect_to=connect_to)
         except TargetError as exc:

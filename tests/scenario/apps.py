@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import json
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+
+from pivotsim import CallableTransport, HTTPRequest, HTTPResponse
 
 # A pizza line: a menu by digit, TwiML on one branch, a transfer and a temporal route.
 pizza = Flask("pizza")
@@ -52,14 +54,11 @@ def pizza_reset() -> Any:
     return jsonify({"ok": True})
 
 
-# A slow server: the latency budget must catch it.
-slow = Flask("slow")
-
-
-@slow.route("/", methods=["GET", "POST"])
-def slow_start() -> Any:
-    time.sleep(0.06)
-    return jsonify({"module": "tts", "data": {"text": "Sorry for the wait."}})
+# A slow server: the latency budget must catch it. It reports 60 ms itself, as a transport
+# measures it, so no test waits on the machine's clock.
+slow = CallableTransport(lambda req: HTTPResponse(
+    200, {"content-type": "application/json"},
+    b'{"module": "tts", "data": {"text": "Sorry for the wait."}}', elapsed_ms=60.0))
 
 
 # A server that breaks: a 500 on its second request.
@@ -136,20 +135,17 @@ def query_order() -> Any:
     return jsonify({"module": "tts", "data": {"text": f"A {request.values.get('size')} pizza."}})
 
 
-# Two pivots with their own req_timeout_ms: the second is slow for its 100 ms budget.
-budgets = Flask("budgets")
+# Two pivots with their own req_timeout_ms: the second is slow for its 100 ms budget. The
+# latencies are the transport's own figures, so the test never depends on the machine's speed.
+def _budgets(req: HTTPRequest) -> HTTPResponse:
+    if req.url.split("?", 1)[0].endswith("/next"):
+        return HTTPResponse(200, {"content-type": "application/json"}, b'{"module": "hangup"}', elapsed_ms=30.0)
+    node = {"module": "pivot", "data": {"voice_url": "http://pivot.example/next", "method": "post",
+                                        "req_format": "kazoo", "req_timeout_ms": 100}}
+    return HTTPResponse(200, {"content-type": "application/json"}, json.dumps(node).encode(), elapsed_ms=1.0)
 
 
-@budgets.route("/", methods=["GET"])
-def budgets_start() -> Any:
-    return jsonify({"module": "pivot", "data": {"voice_url": request.host_url + "next", "method": "post",
-                                                 "req_format": "kazoo", "req_timeout_ms": 100}})
-
-
-@budgets.route("/next", methods=["POST"])
-def budgets_next() -> Any:
-    time.sleep(0.03)
-    return jsonify({"module": "hangup"})
+budgets = CallableTransport(_budgets)
 
 
 # A server whose prompt carries terminal escape sequences.

@@ -6,26 +6,20 @@ before anything else is printed, so logs and pipes never see it.
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from typing import Any, TextIO
 
+from ..._render import printable
 from ..model import Scenario
 from ..runner import ScenarioResult
 from .failure import format_failure
 
 __all__ = ["TextReporter", "escape_controls"]
 
-# Control characters a server (or a file) could use to drive the terminal or a CI log:
-# ESC, BEL, CR, backspace, C1... Newline and tab are layout and pass through.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def escape_controls(text: str) -> str:
-    """``text`` with control characters written as ``\\x1b``-style escapes, safe to print."""
-    return _CONTROLS.sub(lambda mm: f"\\x{ord(mm.group()):02x}" if ord(mm.group()) < 0x100
-                         else f"\\u{ord(mm.group()):04x}", text)
+    """A report line or block, safe to print (newlines and tabs are layout)."""
+    return printable(text, keep_newlines=True)
 
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
