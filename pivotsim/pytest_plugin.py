@@ -145,7 +145,11 @@ def pivot_server() -> Iterator[Any]:
 
 @pytest.fixture
 def fake_kazoo() -> Iterator[Any]:
-    """A fresh fake Kazoo Crossbar per test (account ``pivotsim``, user ``john``/``12345``)."""
+    """A fresh fake Kazoo Crossbar per test (account ``pivotsim``, user ``john``/``12345``).
+
+    ``connect`` runs the call before answering; ``fake_kazoo.advance(3601)`` expires tokens
+    (docs/crossbar.md, "In tests").
+    """
     from pivotsim.crossbar.testing import FakeKazoo
 
     fake = FakeKazoo()

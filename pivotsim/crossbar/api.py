@@ -144,11 +144,20 @@ class Crossbar:
         out["users"] = users
         return out
 
-    def caller_for(self, contact: str, raw: str) -> Any:
+    def caller_for(self, contact: str, raw: str) -> tuple[str, Any]:
+        """The caller script for a contact and where it came from: ``callers[KEY]``,
+        ``default_caller``, or ``none`` (no script: the contact answers and stays silent)."""
         for key in (contact, raw):
             if key in self.callers:
-                return self.callers[key]
-        return self.default_caller
+                return f"callers[{key}]", self.callers[key]
+        if self.default_caller is not None:
+            return "default_caller", self.default_caller
+        if self.callers:
+            log.warning(
+                "pivotsim: no caller script for contact %s (sent as %r); scripts exist only for %s",
+                contact, raw, ", ".join(sorted(self.callers)),
+            )
+        return "none", None
 
     def login(self, ctx: RequestContext, claims: dict[str, Any], data: dict[str, Any]) -> Reply:
         """Issue a token: it goes in the envelope (not in ``data``), and the reply is 201."""

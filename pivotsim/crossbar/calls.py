@@ -148,6 +148,8 @@ class PlannedCall:
     cavs: dict[str, Any]
     script: ContactScript
     created: float
+    #: Which caller script applied: ``pivotsim_caller``, ``callers[KEY]``, ``default_caller`` or ``none``.
+    script_source: str = "none"
 
 
 def default_engine_factory(strict_blacklist: bool) -> EngineFactory:
@@ -287,6 +289,7 @@ def record(
             "callflow_id": callflow["_id"] if callflow else None,
             "resource_id": resource["_id"] if resource else None,
             "contact_script": plan.script.to_dict(),
+            "contact_script_source": plan.script_source,
             "result": "success" if cause is None else "error",
             "cause": cause,
         }

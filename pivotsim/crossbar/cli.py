@@ -93,6 +93,7 @@ add_serve_parser = register
 
 def seed_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The ``--seed`` file with ``--account``/``--user``/``--caller`` merged in."""
+    from .calls import parse_script
     from .seed import SeedError, load_seed_file
 
     seed: dict[str, Any] = {}
@@ -125,6 +126,10 @@ def seed_from_args(args: argparse.Namespace) -> dict[str, Any]:
         contact, sep, script = spec.partition("=")
         if not sep or not contact:
             raise _usage_error(f"--caller wants CONTACT=SCRIPT, got {spec!r}")
+        try:
+            parse_script(script)  # checked here, so the error names --caller, not the seed
+        except ValueError as exc:
+            raise _usage_error(f"--caller {spec}: {exc}") from None
         callers[contact] = script
     if callers:
         seed["callers"] = callers

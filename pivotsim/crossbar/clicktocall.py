@@ -119,8 +119,15 @@ class Clicktocall(DocEndpoint):
             warnings.append(
                 ("X-Pivotsim-Warning", "Kazoo would answer 500: blocking must be a JSON boolean in the body")
             )
+        given = ctx.req_value("pivotsim_caller")
+        if given is not None:
+            source, chosen = "pivotsim_caller", given
+        else:
+            source, chosen = cb.caller_for(contact, contact_raw)
+            if source == "none" and cb.callers:
+                warnings.append(("X-Pivotsim-Warning", f"no caller script for contact {contact}: it answers silently"))
         try:
-            script = parse_script(ctx.req_value("pivotsim_caller", cb.caller_for(contact, contact_raw)))
+            script = parse_script(chosen)
         except ValueError as exc:
             raise errors.single_validation("pivotsim_caller", "invalid", {"message": str(exc)}) from None
         auto_answer = to_bool(ctx.query.get("auto_answer"))
@@ -142,6 +149,7 @@ class Clicktocall(DocEndpoint):
             cavs=cavs,
             script=script,
             created=ctx.now,
+            script_source=source,
         )
         if blocking:
             with cb.unlocked():

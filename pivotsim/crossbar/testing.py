@@ -3,13 +3,16 @@
 ``fake_kazoo.url`` is a real server on 127.0.0.1 (for code that uses ``requests``),
 ``fake_kazoo.client`` the same app in-process. Calls placed by ``connect`` go to the
 ``voice_url`` over HTTP unless ``fake_kazoo.pivot(app)`` routes them to a WSGI app
-in-process. The default account is ``pivotsim`` with the user ``john``/``12345``.
+in-process (every ``voice_url``, whatever its host). ``connect`` runs the call before it
+answers. Time is virtual: ``fake_kazoo.advance(3601)`` expires the tokens issued so far.
+The default account is ``pivotsim`` with the user ``john``/``12345``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -18,10 +21,11 @@ from .app import create_app, crossbar_of
 from .base import account_db
 from .calls import parse_script
 from .seed import apply_seed
-from .util import Clock, normalize_contact
+from .util import Clock, normalize_contact, system_clock
 
 DEFAULT_ACCOUNT = "pivotsim"
 DEFAULT_USER = ("john", "12345")
+_VERSIONED = re.compile(r"/?v[12](?:[/?]|$)")
 
 
 class FakeKazoo:
@@ -40,6 +44,12 @@ class FakeKazoo:
     ) -> None:
         self._target = pivot
         self.blacklist_strict = blacklist_strict
+        self._offset = 0.0
+        base = clock or system_clock
+
+        def virtual_clock() -> float:
+            return base() + self._offset
+
         if seed is None:
             seed = {
                 "accounts": [
@@ -50,7 +60,7 @@ class FakeKazoo:
             state,
             engine_factory=self._engine,
             seed=seed,
-            clock=clock,
+            clock=virtual_clock,
             token_ttl=token_ttl,
             blacklist_strict=blacklist_strict,
         )
@@ -107,6 +117,29 @@ class FakeKazoo:
         """Add more accounts, users, documents or caller scripts (the seed-file format)."""
         apply_seed(self.crossbar, data)
 
+    # -- virtual time -----------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward: tokens expire, token buckets refill, timestamps move."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self._offset += seconds
+
+    def now(self) -> float:
+        """The fake's current Unix time (the real clock plus every ``advance``)."""
+        return self.crossbar.clock()
+
+    @property
+    def token_ttl(self) -> int:
+        """Lifetime in seconds of tokens issued from now on (default 3600, as Kazoo); settable."""
+        return int(self.crossbar.tokens.ttl)
+
+    @token_ttl.setter
+    def token_ttl(self, seconds: int) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+            raise ValueError("token_ttl is a positive number of seconds")
+        self.crossbar.tokens.ttl = seconds
+
     # -- shortcuts --------------------------------------------------------------------
 
     @property
@@ -142,7 +175,13 @@ class FakeKazoo:
         return str(resp.get_json()["auth_token"])
 
     def api(self, method: str, path: str, data: Any = None, *, token: str | None = None, **kw: Any) -> Any:
-        """One Crossbar call in-process; returns the parsed envelope (``.status_code`` is not kept)."""
+        """One Crossbar call in-process; returns the parsed envelope (``.status_code`` is not kept).
+
+        ``path`` may start with ``/v2`` or not: ``"/accounts/{A}/callflows"`` and
+        ``"/v2/accounts/{A}/callflows"`` are the same request (``/v1/...`` is kept, a 410).
+        """
+        if not _VERSIONED.match(path):
+            path = "/v2/" + path.lstrip("/")
         headers = dict(kw.pop("headers", {}) or {})
         headers.setdefault("X-Auth-Token", token or self.token())
         body = None if data is None else json.dumps({"data": data})
@@ -153,6 +192,3 @@ class FakeKazoo:
         """Transcripts of the calls placed in an account, oldest first."""
         docs = self.crossbar.store.of_type(account_db(account_id or self.account_id), "pivotsim_call")
         return [d["transcript"] for d in sorted(docs, key=lambda d: d.get("pvt_created", 0))]
-
-    def wait_for_calls(self, timeout: float = 30.0) -> bool:
-        return self.crossbar.wait_for_calls(timeout)

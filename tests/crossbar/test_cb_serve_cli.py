@@ -147,3 +147,12 @@ def test_rerunning_with_a_new_password_updates_it(tmp_path: Path) -> None:
     (again,) = cb3.store.of_type(f"account/{acct['_id']}", "user")
     assert again["_rev"] == user["_rev"]
     cb3.store.close()
+
+
+@pytest.mark.parametrize("script", ["12x", "nope"])
+def test_a_bad_caller_on_the_command_line_names_the_option(capsys: pytest.CaptureFixture[str], script: str) -> None:
+    rc, err = serve(capsys, "--caller", f"+12223334444={script}", "--port", "0")
+    assert rc == 2
+    line = one_line(err)
+    assert line.startswith(f"error: --caller +12223334444={script}: not a DTMF digit"), line
+    assert "seed" not in line
