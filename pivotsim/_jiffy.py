@@ -17,7 +17,11 @@ __all__ = ["JiffyError", "loads", "lone_surrogate_at", "reject_constant"]
 
 
 class JiffyError(ValueError):
-    """The text is JSON to Python but not to jiffy."""
+    """The text is JSON to Python but not to jiffy; ``offset`` is where, when known."""
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 def reject_constant(name: str) -> Any:
@@ -62,5 +66,5 @@ def loads(text: str) -> Any:
         bad = lone_surrogate_at(text)
         if bad is not None:
             raise JiffyError(f"lone UTF-16 surrogate {text[bad:bad + 6]} at character {bad + 1} "
-                             "(jiffy rejects it as invalid_string)")
+                             "(jiffy rejects it as invalid_string)", bad)
     return doc

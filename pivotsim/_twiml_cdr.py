@@ -71,20 +71,15 @@ class Cdr:
                 "the channel is destroyed",
             )
             return
-        destroy_ms = max(end.t_ms, ctx.now)
+        destroy_ms = ctx.now  # the end was stamped now: the channel goes with it
         hang = ctx.clock.hangup_at_ms
         if end.reason == "dead_air" and hang is not None and hang > destroy_ms:
-            destroy_ms = hang  # the caller hangs up in the silence; then CHANNEL_DESTROY
-        if destroy_ms > ctx.now:
-            # The transcript is in time order: the channel goes (and the CDR is posted) later
-            # than the call's last event. Set the clock, do not wait: the caller's hang-up
-            # deadline is this very moment, and waiting would raise CallerHungUp.
-            ctx.clock.now_ms = destroy_ms
-            ctx.event(
-                "channel_destroyed",
-                why="the caller hung up in the silence",
-                silent_ms=destroy_ms - end.t_ms,
-            )
+            # The caller hangs up in the silence, then CHANNEL_DESTROY and the CDR. The clock
+            # is set, not waited on: the caller's hang-up deadline is this very moment, and
+            # waiting would raise CallerHungUp. The transcript stays in time order.
+            ctx.clock.now_ms = destroy_ms = hang
+            ctx.event("channel_destroyed", why="the caller hung up in the silence",
+                      silent_ms=destroy_ms - end.t_ms)
         fields = cdr_fields(ctx, end, destroy_ms, self.props)
         body = form_encode(fields).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

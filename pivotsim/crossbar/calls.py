@@ -119,15 +119,16 @@ _SCRIPT_KEYS = frozenset({"outcome", "digits", "actions", "hangup_after_ms", "ca
 def _checked_actions(items: Any) -> list[Any]:
     """The presses as the engine's Caller takes them, each checked by the Caller itself.
 
-    Integers (YAML reads ``- 1234`` as one) become their digits; anything else that is not
-    a string or a Caller action is refused.
+    A number is refused rather than turned into digits: YAML reads ``0123`` as 83 and
+    ``0001`` as 1, so a PIN that reached us as a number may already have lost its digits.
     """
     from pivotsim import Caller, Hangup, Press, Silence, TypeAhead
 
     out: list[Any] = []
     for item in items:
-        if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
-            item = str(item)
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            raise ValueError(f"the press {item!r} is a number: quote it (\"0123\"), since YAML reads "
+                             "0123 as 83 and 0001 as 1")
         if not isinstance(item, (str, Press, TypeAhead, Silence, Hangup)):
             raise ValueError(f"a press is a string of DTMF digits (0-9, *, #, A-D), not {item!r}")
         out.append(item)

@@ -160,6 +160,7 @@ def build_app(args: argparse.Namespace) -> Any:
     import sqlite3
 
     from pivotsim import Engine, HTTPTransport, Options, make_validator
+    from pivotsim._transports import parse_connect_to
 
     from .app import create_app
     from .seed import SeedError
@@ -167,7 +168,7 @@ def build_app(args: argparse.Namespace) -> Any:
     strict = bool(args.kazoo_blacklist)
     connect_to = list(args.connect_to)
     try:
-        HTTPTransport(connect_to=connect_to).close()
+        parse_connect_to(connect_to)
     except ValueError as exc:
         raise _usage_error(f"--connect-to: {exc}") from None
 

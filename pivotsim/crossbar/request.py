@@ -17,7 +17,8 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from .._jiffy import lone_surrogate_at, reject_constant
+from .. import _jiffy
+from .._jiffy import JiffyError
 from . import errors
 from .errors import MAX_UPLOAD_SIZE, CrossbarError
 
@@ -261,16 +262,15 @@ def _decode_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise errors.invalid_json(f"invalid_string around {exc.start + 1}") from None
     try:
-        value = json.loads(text, parse_constant=reject_constant)
+        return _jiffy.loads(text)
     except json.JSONDecodeError as exc:
         raise errors.invalid_json(_jiffy_message(exc, text)) from None
+    except JiffyError as exc:
+        where = len(text[:exc.offset].encode()) + 1 if exc.offset is not None else len(body)
+        kind = "invalid_string" if exc.offset is not None else "invalid_json"
+        raise errors.invalid_json(f"{kind} around {where}") from None
     except (ValueError, RecursionError):
         raise errors.invalid_json(f"invalid_json around {len(body)}") from None
-    if "\\u" in text:
-        bad = lone_surrogate_at(text)
-        if bad is not None:
-            raise errors.invalid_json(f"invalid_string around {len(text[:bad].encode()) + 1}")
-    return value
 
 
 def _jiffy_message(exc: json.JSONDecodeError, text: str) -> str:

@@ -159,8 +159,19 @@ def test_a_bad_caller_from_the_fixture_raises_at_once(fake_kazoo: FakeKazoo) -> 
         fake_kazoo.caller("+12223334444", "nope")
     with pytest.raises(ValueError, match="outcome"):
         fake_kazoo.caller("+12223334444", {"outcome": "nope"})
-    fake_kazoo.caller("+12223334444", [1234, ""])  # YAML's 1234 is an int: pressed as digits
-    assert fake_kazoo.crossbar.callers["+12223334444"].actions == ["1234", ""]
+    with pytest.raises(ValueError, match=r"quote it .*0123 as 83"):
+        fake_kazoo.caller("+12223334444", [1234, ""])  # a number may have lost digits already
+    fake_kazoo.caller("+12223334444", ["0123", ""])
+    assert fake_kazoo.crossbar.callers["+12223334444"].actions == ["0123", ""]
+
+
+def test_a_pin_yaml_read_as_a_number_stops_the_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pivotsim.cli import main
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("callers:\n  '+12223334444': [0123]\n")
+    assert main(["serve", "--seed", str(seed), "--port", "0"]) == 2  # refused before it listens
+    assert "the press 83 is a number: quote it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
