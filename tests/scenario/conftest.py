@@ -78,3 +78,16 @@ def make_app(routes: dict[str, Any]) -> Any:
         return Response(json.dumps(reply), mimetype="application/json")
 
     return app
+
+
+@pytest.fixture
+def pt(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run pytest in pytester's folder with only the pivotsim plugin (autoloading every
+    installed plugin would cost seconds per run)."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest("-p", "no:cacheprovider", "-p", "pivotsim.pytest_plugin", *args)
+
+    run.pytester = pytester  # type: ignore[attr-defined]
+    return run

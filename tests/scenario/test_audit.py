@@ -220,17 +220,6 @@ def test_junit_classname_is_the_path_without_the_suffix(write, run_cli, tmp_path
 # 15. pytest: check() with a bad step, and --junitxml's message
 
 
-@pytest.fixture
-def pt(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-
-    def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest("-p", "no:cacheprovider", "-p", "pivotsim.pytest_plugin", *args)
-
-    run.pytester = pytester  # type: ignore[attr-defined]
-    return run
-
-
 def test_check_with_a_bad_step_fails_cleanly_at_its_line(pt) -> None:
     pt.pytester.makepyfile(test_x='''
         def test_x(pivotsim):

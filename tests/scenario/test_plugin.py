@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import pytest
-
 BANK = "target: pivotsim.examples.bank:app\n"
 GOOD = "scenario: good\n" + BANK + "tags: [smoke]\nsteps:\n  - press: '1234'\n  - prompt: !re Hello Alice\n"
 BAD = "scenario: bad\n" + BANK + "steps:\n  - press: '1234'\n  - prompt: !re Hello Bob\n"
-
-
-@pytest.fixture
-def pt(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
-    """Run pytest in pytester's folder with only the pivotsim plugin (autoloading every
-    installed plugin would cost seconds per run)."""
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-
-    def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest("-p", "no:cacheprovider", "-p", "pivotsim.pytest_plugin", *args)
-
-    run.pytester = pytester  # type: ignore[attr-defined]
-    return run
 
 
 def test_scenario_files_are_collected_one_item_per_scenario_and_row(pt) -> None:
