@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests  # noqa: E402
-from bench_engine import QuietHandler, compare  # noqa: E402
+from bench_engine import QuietHandler, compare, report  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -138,13 +138,7 @@ def main() -> int:
         ("TwiML, loopback HTTP vs requests.Session", *bench_http(app, args.rounds, max(1, args.inner // 4)),
          HTTP_TARGET),
     ]
-    print(f"{'comparison':44} {'pivotsim':>12} {'baseline':>12} {'ratio':>7} {'target':>7}")
-    ok = True
-    for name, s, d, target in rows:
-        ratio = s / d
-        ok &= ratio <= target
-        print(f"{name:44} {s * 1e3:9.3f} ms {d * 1e3:9.3f} ms {ratio:6.2f}x {target:6.1f}x")
-    return 0 if ok or args.no_check else 1
+    return 0 if report(rows) or args.no_check else 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from . import errors
 from .base import DocEndpoint, Route, account_db
 from .errors import ValidationErrors
 from .request import RequestContext
-from .util import json_copy, normalize_number, regex_search
+from .util import get_in, json_copy, normalize_number, regex_search
 from .validation import CALLFLOW, check, fix_type
 
 if TYPE_CHECKING:
@@ -180,26 +180,15 @@ def validate_flow(cb: Crossbar, flow: Any) -> tuple[dict[str, Any] | None, dict[
             key = ".".join(["flow", *(part.replace(".", "%2E") for part in issue.path)])
             detail = out.get(key, {}).get("required")
             if isinstance(detail, dict):
-                parent = _get_in(work, issue.path[:-1])
+                parent = get_in(work, issue.path[:-1])
                 detail["value"] = parent if isinstance(parent, dict) else {}
     return None, out
-
-
-def _get_in(node: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _set_in(node: Any, path: tuple[str, ...], value: Any) -> bool:
     if not path:
         return False
-    parent = _get_in(node, path[:-1])
+    parent = get_in(node, path[:-1])
     last = path[-1]
     if isinstance(parent, dict) and last in parent:
         parent[last] = value

@@ -85,7 +85,7 @@ def parse_script(value: Any) -> ContactScript:
     if isinstance(value, (list, tuple)):
         return ContactScript(actions=_checked_actions(value))
     if isinstance(value, str):
-        key = value.strip().lower().replace("-", "_").replace(" ", "_")
+        key = _outcome_key(value)
         if key in OUTCOMES:
             ok, cause = OUTCOMES[key]
             return ContactScript(answered=ok, cause=cause, outcome=key)
@@ -95,7 +95,7 @@ def parse_script(value: Any) -> ContactScript:
         if unknown:
             raise ValueError(f"unknown caller script key {unknown[0]!r}; known: {', '.join(sorted(_SCRIPT_KEYS))}")
         outcome = value.get("outcome", "answered")
-        if not isinstance(outcome, str) or outcome.strip().lower().replace("-", "_").replace(" ", "_") not in OUTCOMES:
+        if not isinstance(outcome, str) or _outcome_key(outcome) not in OUTCOMES:
             raise ValueError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
         base = parse_script(outcome)
         actions = value.get("digits", value.get("actions", base.actions))
@@ -114,6 +114,11 @@ def parse_script(value: Any) -> ContactScript:
 
 
 _SCRIPT_KEYS = frozenset({"outcome", "digits", "actions", "hangup_after_ms", "cause"})
+
+
+def _outcome_key(name: str) -> str:
+    """``"No Answer"``, ``no-answer`` and ``no_answer`` name the same outcome."""
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
 def _checked_actions(items: Any) -> list[Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import errors
 from .request import RequestContext
-from .util import gregorian, to_bool
+from .util import get_in, gregorian, to_bool
 
 DEFAULT_PAGE_SIZE = 50
 #: crossbar.maximum_range: 31 days plus an hour, in seconds.
@@ -20,15 +20,7 @@ _MISSING = object()
 
 
 def _get_path(doc: dict[str, Any], dotted: str) -> Any:
-    cur: Any = doc
-    for part in dotted.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return _MISSING
-    return cur
+    return get_in(doc, dotted.split("."), _MISSING)
 
 
 def _as_text(value: Any) -> str:

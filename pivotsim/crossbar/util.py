@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -134,3 +134,15 @@ def to_bool(value: Any) -> bool | None:
         if low == "false":
             return False
     return None
+
+
+def get_in(node: Any, path: Sequence[str], default: Any = None) -> Any:
+    """``node`` followed down ``path`` (object keys, or list indexes as digits); ``default`` if it stops."""
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return default
+    return node
