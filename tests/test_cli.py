@@ -256,3 +256,15 @@ def test_verbose_shows_the_whole_post_body(capsys) -> None:
     code, out, _ = run_cli(capsys, "call", BANK, "--press", "1234", "--press", "1", "-v")
     body = [line for line in out.splitlines() if line.strip().startswith("body:")][-1]
     assert not body.endswith("...") and "Custom-Application-Vars[customer_name]=Alice" in body
+
+
+def test_output_a_terminal_cannot_encode_is_escaped_not_fatal(monkeypatch) -> None:
+    import io
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    code = main(["call", BANK, "--caller-id-name", "Zoë Dupré", "--press", "1234", "--press", "1"])
+    sys.stdout.flush()
+    assert code == 0
+    out = raw.getvalue().decode("ascii")
+    assert '"Zo\\xeb Dupr\\xe9"' in out and "END hangup" in out

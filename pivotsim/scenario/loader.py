@@ -132,8 +132,7 @@ def _wrong_shape(err: Any) -> bool:
     if err.validator in ("type", "enum", "const"):
         return True
     if err.validator in ("anyOf", "oneOf") and err.context:
-        return all(_wrong_shape(c) for c in err.context if not c.relative_path) and \
-            not any(c.relative_path for c in err.context)
+        return not any(c.relative_path for c in err.context) and all(_wrong_shape(c) for c in err.context)
     return False
 
 

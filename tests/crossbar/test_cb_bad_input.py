@@ -242,3 +242,17 @@ def test_a_non_boolean_blocking_always_warns(kz: Kz, c2c: dict[str, Any], where:
 def test_json_dumps_sanity() -> None:
     # The property test's bodies rely on json.dumps escaping lone surrogates.
     assert json.dumps("\ud800") == '"\\ud800"'
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ({"outcome": "answered", "digit": "1"}, "unknown caller script key 'digit'"),
+        ({"hangup_after_ms": -5}, "hangup_after_ms is a non-negative integer"),
+        ({"cause": ""}, "cause is a non-empty string"),
+        ({"outcome": "maybe"}, "outcome 'maybe' is not one of"),
+    ],
+)
+def test_bad_caller_script_objects_say_what_is_wrong(script: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_script(script)
